@@ -1,0 +1,5 @@
+//! Security primitives: password hashing, random tokens, origin checks.
+
+pub mod origin;
+pub mod password;
+pub mod tokens;

@@ -1,0 +1,192 @@
+//! Password hashing. New hashes are argon2id (PHC string, OWASP parameters m=19456 KiB, t=2,
+//! p=1). Verification also accepts Better Auth's scrypt format so users created by a Node Better
+//! Auth server keep their passwords. Hashing is CPU-heavy: it runs on tokio's blocking pool behind a
+//! semaphore, so at most `concurrency` hashes run at once and the async executor is never blocked.
+
+use std::sync::Arc;
+
+use argon2::{
+    Algorithm, Argon2, Params, PasswordHash, PasswordHasher as _, PasswordVerifier as _, Version,
+    password_hash::{SaltString, rand_core::OsRng},
+};
+use subtle::ConstantTimeEq;
+use tokio::sync::Semaphore;
+use unicode_normalization::UnicodeNormalization;
+
+/// Better Auth's length policy, counted in UTF-16 code units as JS `string.length` does.
+/// better-auth: dist/utils/password.mjs (assertPasswordNotTooShort / TooLong), defaults 8 / 128.
+pub const MIN_PASSWORD_LENGTH: usize = 8;
+pub const MAX_PASSWORD_LENGTH: usize = 128;
+
+/// JS `string.length` of a Rust string.
+pub fn js_length(s: &str) -> usize {
+    s.encode_utf16().count()
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum PasswordError {
+    #[error("password hashing failed: {0}")]
+    Hash(String),
+    #[error("password hashing task failed")]
+    Join,
+}
+
+#[derive(Clone)]
+pub struct PasswordHasher {
+    permits: Arc<Semaphore>,
+}
+
+impl PasswordHasher {
+    pub fn new(concurrency: usize) -> Self {
+        Self {
+            permits: Arc::new(Semaphore::new(concurrency.max(1))),
+        }
+    }
+
+    /// Hashes with argon2id; returns a PHC string.
+    pub async fn hash(&self, password: &str) -> Result<String, PasswordError> {
+        let password = password.to_owned();
+        self.run(move || hash_argon2id(&password)).await?
+    }
+
+    /// Verifies against an argon2 PHC string or a Better Auth scrypt `salt:key` string.
+    /// Unknown formats verify as false (never an error the client can see).
+    pub async fn verify(&self, stored: &str, password: &str) -> Result<bool, PasswordError> {
+        let (stored, password) = (stored.to_owned(), password.to_owned());
+        self.run(move || verify_sync(&stored, &password)).await
+    }
+
+    async fn run<T: Send + 'static>(
+        &self,
+        f: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<T, PasswordError> {
+        let _permit = self
+            .permits
+            .acquire()
+            .await
+            .map_err(|_| PasswordError::Join)?;
+        tokio::task::spawn_blocking(f)
+            .await
+            .map_err(|_| PasswordError::Join)
+    }
+}
+
+fn argon2() -> Result<Argon2<'static>, PasswordError> {
+    let params = Params::new(19_456, 2, 1, None).map_err(|e| PasswordError::Hash(e.to_string()))?;
+    Ok(Argon2::new(Algorithm::Argon2id, Version::V0x13, params))
+}
+
+pub fn hash_argon2id(password: &str) -> Result<String, PasswordError> {
+    let salt = SaltString::generate(&mut OsRng);
+    argon2()?
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| PasswordError::Hash(e.to_string()))
+}
+
+pub fn verify_sync(stored: &str, password: &str) -> bool {
+    if stored.starts_with("$argon2") {
+        let Ok(parsed) = PasswordHash::new(stored) else {
+            return false;
+        };
+        // Parameters come from the PHC string itself.
+        return Argon2::default()
+            .verify_password(password.as_bytes(), &parsed)
+            .is_ok();
+    }
+    verify_better_auth_scrypt(stored, password)
+}
+
+/// Better Auth's default hash: `"<32 hex salt>:<128 hex key>"`, scrypt N=16384 r=16 p=1 dkLen=64
+/// over the NFKC-normalised password, with the ASCII bytes of the hex salt string as the salt.
+/// @better-auth/utils: dist/password.node.mjs. Upstream compares hex strings with `===`; we compare
+/// in constant time.
+pub fn verify_better_auth_scrypt(stored: &str, password: &str) -> bool {
+    let Some((salt, key_hex)) = stored.split_once(':') else {
+        return false;
+    };
+    let Some(expected) = decode_hex(key_hex) else {
+        return false;
+    };
+    if salt.is_empty() || expected.is_empty() {
+        return false;
+    }
+    match scrypt_key(password, salt, expected.len()) {
+        Some(derived) => bool::from(derived.ct_eq(&expected)),
+        None => false,
+    }
+}
+
+fn scrypt_key(password: &str, salt: &str, len: usize) -> Option<Vec<u8>> {
+    let normalized: String = password.nfkc().collect();
+    let params = scrypt::Params::new(14, 16, 1, len).ok()?;
+    let mut out = vec![0u8; len];
+    scrypt::scrypt(normalized.as_bytes(), salt.as_bytes(), &params, &mut out).ok()?;
+    Some(out)
+}
+
+/// Produces a Better Auth scrypt hash (for tests and for a later `PORTCULLIS_PASSWORD_HASH=scrypt`).
+pub fn hash_better_auth_scrypt(password: &str, salt_hex: &str) -> Option<String> {
+    let key = scrypt_key(password, salt_hex, 64)?;
+    Some(format!("{salt_hex}:{}", encode_hex(&key)))
+}
+
+fn decode_hex(s: &str) -> Option<Vec<u8>> {
+    if !s.len().is_multiple_of(2) {
+        return None;
+    }
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok())
+        .collect()
+}
+
+fn encode_hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // protocol notes §13 vector 7, printed by the package's own hashPassword.
+    const BA_HASH: &str = "00112233445566778899aabbccddeeff:73122e887cfc14f91396cdef78dfe4b9dec28d459037601c4904cedba5a637ab97b39b40c236df5d42881d0109ca8cf0f85e39dbaba2911c190915bd8f30fe85";
+
+    #[test]
+    fn verifies_better_auth_scrypt_vector() {
+        assert!(verify_sync(BA_HASH, "password123"));
+        assert!(!verify_sync(BA_HASH, "password124"));
+        assert_eq!(
+            hash_better_auth_scrypt("password123", "00112233445566778899aabbccddeeff").as_deref(),
+            Some(BA_HASH)
+        );
+    }
+
+    #[test]
+    fn argon2id_round_trip_with_owasp_params() {
+        let h = hash_argon2id("correct horse").unwrap();
+        assert!(h.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{h}");
+        assert!(verify_sync(&h, "correct horse"));
+        assert!(!verify_sync(&h, "wrong horse"));
+    }
+
+    #[test]
+    fn garbage_hashes_never_verify() {
+        for stored in ["", "nocolon", "zz:zz", "abc:", ":00", "$argon2id$garbage"] {
+            assert!(!verify_sync(stored, "password123"), "{stored}");
+        }
+    }
+
+    #[test]
+    fn js_length_counts_utf16_units() {
+        assert_eq!(js_length("abc"), 3);
+        assert_eq!(js_length("😀"), 2);
+    }
+
+    #[tokio::test]
+    async fn pool_hashes_off_the_executor() {
+        let h = PasswordHasher::new(1);
+        let hash = h.hash("pool-password").await.unwrap();
+        assert!(h.verify(&hash, "pool-password").await.unwrap());
+    }
+}

@@ -1,0 +1,452 @@
+//! The one configuration struct. Sources, later ones winning: built-in defaults, an optional TOML
+//! file (`--config FILE` or `PORTCULLIS_CONFIG`), then environment variables. Every setting is
+//! documented in README.md; `portcullis --help` lists them too.
+
+use std::{collections::HashMap, fmt, path::Path};
+
+use serde::Deserialize;
+
+/// Fixed secret used only with `PORTCULLIS_DEV=1`; never valid in production.
+pub const DEV_SECRET: &str = "portcullis-dev-secret-do-not-use-in-production-0123456789";
+
+/// Settings as read from env/file, before validation. Field names are the env names lower-cased
+/// without their prefix, so a TOML file uses `better_auth_url = "…"`, `listen = "…"` and so on.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    better_auth_secret: Option<String>,
+    better_auth_url: Option<String>,
+    database_url: Option<String>,
+    listen: Option<String>,
+    base_path: Option<String>,
+    trusted_origins: Option<String>,
+    dev: Option<bool>,
+    session_expires_in: Option<i64>,
+    session_update_age: Option<i64>,
+    session_fresh_age: Option<i64>,
+    password_hash_concurrency: Option<usize>,
+    log: Option<String>,
+}
+
+/// Every setting: (env name, TOML key, default, meaning). Drives `--help` and the README table.
+pub const SETTINGS: &[(&str, &str, &str, &str)] = &[
+    (
+        "BETTER_AUTH_SECRET",
+        "better_auth_secret",
+        "(none)",
+        "signing/encryption secret, as in Better Auth; required unless PORTCULLIS_DEV=1",
+    ),
+    (
+        "BETTER_AUTH_URL",
+        "better_auth_url",
+        "http://127.0.0.1:8080",
+        "public base URL: decides Secure/__Secure- cookies and the default trusted origin",
+    ),
+    (
+        "DATABASE_URL",
+        "database_url",
+        "sqlite://portcullis.db?mode=rwc",
+        "sqlite://…, postgres://… or mysql://…",
+    ),
+    (
+        "PORTCULLIS_LISTEN",
+        "listen",
+        "127.0.0.1:8080",
+        "bind address",
+    ),
+    (
+        "PORTCULLIS_BASE_PATH",
+        "base_path",
+        "/api/auth",
+        "API mount point",
+    ),
+    (
+        "PORTCULLIS_TRUSTED_ORIGINS",
+        "trusted_origins",
+        "(empty)",
+        "comma-separated extra trusted origins (wildcards * and ? allowed)",
+    ),
+    (
+        "PORTCULLIS_DEV",
+        "dev",
+        "0",
+        "development mode: fixed dev secret if none is set, client IP falls back to 127.0.0.1",
+    ),
+    (
+        "PORTCULLIS_SESSION_EXPIRES_IN",
+        "session_expires_in",
+        "604800",
+        "session lifetime in seconds (Better Auth session.expiresIn)",
+    ),
+    (
+        "PORTCULLIS_SESSION_UPDATE_AGE",
+        "session_update_age",
+        "86400",
+        "seconds before a session's expiry is extended (session.updateAge)",
+    ),
+    (
+        "PORTCULLIS_SESSION_FRESH_AGE",
+        "session_fresh_age",
+        "86400",
+        "seconds a session counts as fresh; 0 disables the check (session.freshAge)",
+    ),
+    (
+        "PORTCULLIS_PASSWORD_HASH_CONCURRENCY",
+        "password_hash_concurrency",
+        "(CPU count)",
+        "password hashes computed at once; more wait in a queue",
+    ),
+    (
+        "PORTCULLIS_LOG",
+        "log",
+        "info",
+        "log filter (tracing EnvFilter syntax)",
+    ),
+    (
+        "PORTCULLIS_CONFIG",
+        "-",
+        "(none)",
+        "path of an optional TOML file with any of the keys above",
+    ),
+];
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error(
+        "BETTER_AUTH_SECRET is not set; set it (32+ random characters) or run with PORTCULLIS_DEV=1"
+    )]
+    MissingSecret,
+    #[error("cannot read config file {path}: {source}")]
+    File {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("invalid config file {path}: {source}")]
+    Toml {
+        path: String,
+        source: toml::de::Error,
+    },
+    #[error("invalid value for {name}: {reason}")]
+    Invalid { name: &'static str, reason: String },
+}
+
+/// Validated configuration. `Debug` never prints the secret.
+#[derive(Clone)]
+pub struct Config {
+    pub secret: String,
+    /// Base URL without trailing slash, e.g. `http://127.0.0.1:8080`.
+    pub base_url: String,
+    pub database_url: String,
+    pub listen: String,
+    /// Mount point, starting with `/` and without trailing slash.
+    pub base_path: String,
+    /// Origin of `base_url` first, then the extra trusted origins.
+    pub trusted_origins: Vec<String>,
+    pub dev: bool,
+    /// Cookies get `Secure` and the `__Secure-` prefix (base URL is https).
+    pub secure_cookies: bool,
+    pub session_expires_in: i64,
+    pub session_update_age: i64,
+    pub session_fresh_age: i64,
+    pub password_hash_concurrency: usize,
+    pub log: String,
+}
+
+impl fmt::Debug for Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Config")
+            .field("secret", &"***")
+            .field("base_url", &self.base_url)
+            .field("database_url", &redact_url(&self.database_url))
+            .field("listen", &self.listen)
+            .field("base_path", &self.base_path)
+            .field("trusted_origins", &self.trusted_origins)
+            .field("dev", &self.dev)
+            .field("session_expires_in", &self.session_expires_in)
+            .field("session_update_age", &self.session_update_age)
+            .field("session_fresh_age", &self.session_fresh_age)
+            .field("password_hash_concurrency", &self.password_hash_concurrency)
+            .finish()
+    }
+}
+
+/// Hides a password in `scheme://user:password@host/…`.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => {
+            let creds = &url[s + 3..at];
+            match creds.find(':') {
+                Some(c) => format!("{}{}:***{}", &url[..s + 3], &creds[..c], &url[at..]),
+                None => url.to_string(),
+            }
+        }
+        _ => url.to_string(),
+    }
+}
+
+impl Config {
+    /// Reads the process environment, and the TOML file named by `file` or `PORTCULLIS_CONFIG`.
+    pub fn from_env(file: Option<&Path>) -> Result<Self, ConfigError> {
+        let env: HashMap<String, String> = std::env::vars().collect();
+        Self::from_sources(&env, file)
+    }
+
+    /// Same as [`Config::from_env`] with an explicit environment (tests).
+    pub fn from_sources(
+        env: &HashMap<String, String>,
+        file: Option<&Path>,
+    ) -> Result<Self, ConfigError> {
+        let file_path = file
+            .map(|p| p.to_string_lossy().into_owned())
+            .or_else(|| env.get("PORTCULLIS_CONFIG").cloned());
+        let mut raw = match file_path {
+            Some(path) => {
+                let text = std::fs::read_to_string(&path).map_err(|source| ConfigError::File {
+                    path: path.clone(),
+                    source,
+                })?;
+                toml::from_str(&text).map_err(|source| ConfigError::Toml { path, source })?
+            }
+            None => RawConfig::default(),
+        };
+        raw.overlay_env(env)?;
+        Self::validate(raw)
+    }
+
+    fn validate(raw: RawConfig) -> Result<Self, ConfigError> {
+        let dev = raw.dev.unwrap_or(false);
+        let secret = match raw.better_auth_secret.filter(|s| !s.is_empty()) {
+            Some(s) => s,
+            None if dev => DEV_SECRET.to_string(),
+            None => return Err(ConfigError::MissingSecret),
+        };
+        let base_url = raw
+            .better_auth_url
+            .unwrap_or_else(|| "http://127.0.0.1:8080".into())
+            .trim_end_matches('/')
+            .to_string();
+        let base_origin = origin_of(&base_url).ok_or_else(|| ConfigError::Invalid {
+            name: "BETTER_AUTH_URL",
+            reason: format!("{base_url:?} is not an http(s) URL"),
+        })?;
+        let base_path = normalize_base_path(raw.base_path.as_deref().unwrap_or("/api/auth"));
+        let mut trusted_origins = vec![base_origin];
+        trusted_origins.extend(
+            raw.trusted_origins
+                .unwrap_or_default()
+                .split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(String::from),
+        );
+        let positive = |name: &'static str, v: i64| {
+            if v < 0 {
+                Err(ConfigError::Invalid {
+                    name,
+                    reason: "must not be negative".into(),
+                })
+            } else {
+                Ok(v)
+            }
+        };
+        let cpus = std::thread::available_parallelism().map_or(2, |n| n.get());
+        Ok(Self {
+            secret,
+            secure_cookies: base_url.starts_with("https://"),
+            base_url,
+            database_url: raw
+                .database_url
+                .unwrap_or_else(|| "sqlite://portcullis.db?mode=rwc".into()),
+            listen: raw.listen.unwrap_or_else(|| "127.0.0.1:8080".into()),
+            base_path,
+            trusted_origins,
+            dev,
+            session_expires_in: positive(
+                "PORTCULLIS_SESSION_EXPIRES_IN",
+                raw.session_expires_in.unwrap_or(604_800),
+            )?,
+            session_update_age: positive(
+                "PORTCULLIS_SESSION_UPDATE_AGE",
+                raw.session_update_age.unwrap_or(86_400),
+            )?,
+            session_fresh_age: positive(
+                "PORTCULLIS_SESSION_FRESH_AGE",
+                raw.session_fresh_age.unwrap_or(86_400),
+            )?,
+            password_hash_concurrency: raw.password_hash_concurrency.unwrap_or(cpus).max(1),
+            log: raw.log.unwrap_or_else(|| "info".into()),
+        })
+    }
+}
+
+impl RawConfig {
+    fn overlay_env(&mut self, env: &HashMap<String, String>) -> Result<(), ConfigError> {
+        fn set(slot: &mut Option<String>, env: &HashMap<String, String>, name: &str) {
+            if let Some(v) = env.get(name) {
+                *slot = Some(v.clone());
+            }
+        }
+        fn parse<T: std::str::FromStr>(
+            slot: &mut Option<T>,
+            env: &HashMap<String, String>,
+            name: &'static str,
+        ) -> Result<(), ConfigError> {
+            if let Some(v) = env.get(name) {
+                *slot = Some(v.trim().parse().map_err(|_| ConfigError::Invalid {
+                    name,
+                    reason: format!("{v:?} is not a number"),
+                })?);
+            }
+            Ok(())
+        }
+        set(&mut self.better_auth_secret, env, "BETTER_AUTH_SECRET");
+        set(&mut self.better_auth_url, env, "BETTER_AUTH_URL");
+        set(&mut self.database_url, env, "DATABASE_URL");
+        set(&mut self.listen, env, "PORTCULLIS_LISTEN");
+        set(&mut self.base_path, env, "PORTCULLIS_BASE_PATH");
+        set(&mut self.trusted_origins, env, "PORTCULLIS_TRUSTED_ORIGINS");
+        set(&mut self.log, env, "PORTCULLIS_LOG");
+        if let Some(v) = env.get("PORTCULLIS_DEV") {
+            self.dev = Some(matches!(v.trim(), "1" | "true" | "yes" | "on"));
+        }
+        parse(
+            &mut self.session_expires_in,
+            env,
+            "PORTCULLIS_SESSION_EXPIRES_IN",
+        )?;
+        parse(
+            &mut self.session_update_age,
+            env,
+            "PORTCULLIS_SESSION_UPDATE_AGE",
+        )?;
+        parse(
+            &mut self.session_fresh_age,
+            env,
+            "PORTCULLIS_SESSION_FRESH_AGE",
+        )?;
+        parse(
+            &mut self.password_hash_concurrency,
+            env,
+            "PORTCULLIS_PASSWORD_HASH_CONCURRENCY",
+        )?;
+        Ok(())
+    }
+}
+
+fn normalize_base_path(p: &str) -> String {
+    let trimmed = p.trim().trim_end_matches('/');
+    if trimmed.is_empty() {
+        String::new()
+    } else if trimmed.starts_with('/') {
+        trimmed.to_string()
+    } else {
+        format!("/{trimmed}")
+    }
+}
+
+/// `scheme://host[:port]` of an http(s) URL, lower-cased, default ports dropped (as WHATWG URL does).
+pub fn origin_of(url: &str) -> Option<String> {
+    let (scheme, rest) = url.split_once("://")?;
+    let scheme = scheme.to_ascii_lowercase();
+    if scheme != "http" && scheme != "https" {
+        return None;
+    }
+    let authority = rest.split(['/', '?', '#']).next()?;
+    let host_port = authority.rsplit('@').next()?.to_ascii_lowercase();
+    if host_port.is_empty() {
+        return None;
+    }
+    let default_port = if scheme == "http" { ":80" } else { ":443" };
+    let host_port = host_port
+        .strip_suffix(default_port)
+        .unwrap_or(&host_port)
+        .to_string();
+    Some(format!("{scheme}://{host_port}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn refuses_to_start_without_secret() {
+        assert!(matches!(
+            Config::from_sources(&env(&[]), None),
+            Err(ConfigError::MissingSecret)
+        ));
+    }
+
+    #[test]
+    fn dev_mode_uses_fixed_secret_and_defaults() {
+        let c = Config::from_sources(&env(&[("PORTCULLIS_DEV", "1")]), None).unwrap();
+        assert_eq!(c.secret, DEV_SECRET);
+        assert_eq!(c.base_path, "/api/auth");
+        assert_eq!(c.trusted_origins, vec!["http://127.0.0.1:8080"]);
+        assert!(!c.secure_cookies);
+        assert!(!format!("{c:?}").contains(DEV_SECRET));
+    }
+
+    #[test]
+    fn env_overrides_and_trusted_origins() {
+        let c = Config::from_sources(
+            &env(&[
+                ("BETTER_AUTH_SECRET", "s3cret-s3cret-s3cret-s3cret-s3cret"),
+                ("BETTER_AUTH_URL", "https://Auth.Example.com:443/"),
+                (
+                    "PORTCULLIS_TRUSTED_ORIGINS",
+                    " https://app.example.com ,,*.example.org",
+                ),
+                ("PORTCULLIS_BASE_PATH", "auth/"),
+            ]),
+            None,
+        )
+        .unwrap();
+        assert!(c.secure_cookies);
+        assert_eq!(c.base_path, "/auth");
+        assert_eq!(
+            c.trusted_origins,
+            vec![
+                "https://auth.example.com",
+                "https://app.example.com",
+                "*.example.org"
+            ]
+        );
+    }
+
+    #[test]
+    fn toml_file_then_env() {
+        let dir = std::env::temp_dir().join(format!("pc-config-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("c.toml");
+        std::fs::write(
+            &path,
+            "better_auth_secret = \"from-file-secret-0123456789\"\nlisten = \"127.0.0.1:9999\"\n",
+        )
+        .unwrap();
+        let c = Config::from_sources(&env(&[("PORTCULLIS_LISTEN", "127.0.0.1:1")]), Some(&path))
+            .unwrap();
+        assert_eq!(c.secret, "from-file-secret-0123456789");
+        assert_eq!(c.listen, "127.0.0.1:1");
+        std::fs::write(&path, "nope = 1\n").unwrap();
+        assert!(matches!(
+            Config::from_sources(&env(&[]), Some(&path)),
+            Err(ConfigError::Toml { .. })
+        ));
+    }
+
+    #[test]
+    fn redacts_database_password() {
+        assert_eq!(
+            redact_url("postgres://u:pw@h:5432/db"),
+            "postgres://u:***@h:5432/db"
+        );
+        assert_eq!(redact_url("sqlite://x.db"), "sqlite://x.db");
+    }
+}

@@ -1,0 +1,62 @@
+//! Portcullis: a drop-in Better Auth 1.7.25 backend. `main.rs` only parses arguments; everything
+//! else — config, database, the actix app — is here so tests can start the real server in-process.
+
+pub mod auth;
+pub mod config;
+pub mod cookies;
+pub mod error;
+pub mod http;
+pub mod output;
+pub mod routes;
+pub mod session;
+pub mod state;
+pub mod store;
+
+use std::{net::TcpListener, time::Duration};
+
+use actix_web::{App, HttpServer, dev::Server, web};
+use sea_orm::{ConnectOptions, ConnectionTrait, Database, DbBackend, DbErr};
+
+pub use crate::{config::Config, state::AppState, store::Db};
+
+/// Connects to `DATABASE_URL`, applies the migrations, and returns the handle.
+pub async fn connect(config: &Config) -> Result<Db, DbErr> {
+    let mut opts = ConnectOptions::new(config.database_url.clone());
+    opts.sqlx_logging(false)
+        .connect_timeout(Duration::from_secs(10))
+        .acquire_timeout(Duration::from_secs(10));
+    if config.database_url.starts_with("sqlite:") {
+        // One writer at a time is SQLite's model; a small pool of readers is plenty.
+        opts.max_connections(if config.database_url.contains(":memory:") {
+            1
+        } else {
+            8
+        });
+    }
+    let conn = Database::connect(opts).await?;
+    if conn.get_database_backend() == DbBackend::Sqlite {
+        conn.execute_unprepared("PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON;")
+            .await?;
+    }
+    portcullis_migration::apply(&conn).await?;
+    Ok(Db::new(conn))
+}
+
+/// Registers the whole application on an actix `ServiceConfig`.
+pub fn configure(cfg: &mut web::ServiceConfig, state: &AppState) {
+    cfg.app_data(web::Data::new(state.clone()));
+    routes::configure(cfg, &state.config.base_path);
+}
+
+/// Serves on an already-bound listener (tests bind `127.0.0.1:0`).
+pub fn serve(listener: TcpListener, state: AppState) -> std::io::Result<Server> {
+    let server = HttpServer::new(move || {
+        App::new()
+            .configure(|cfg| configure(cfg, &state))
+            .default_service(web::to(routes::not_found))
+    })
+    .listen(listener)?
+    .shutdown_timeout(10)
+    .run();
+    Ok(server)
+}

@@ -1,0 +1,38 @@
+//! Rows → the JSON objects Better Auth returns (better-auth: dist/db/schema.mjs parseUserOutput,
+//! parseSessionOutput): every column not marked `returned: false`, nulls kept as SQL adapters do.
+
+use portcullis_entity::{session, user};
+use portcullis_protocol::model::{Session, User};
+use serde_json::{Map, Value};
+
+pub fn user(u: &user::Model) -> User {
+    let mut extra = Map::new();
+    // twoFactor plugin column (better-auth: dist/plugins/two-factor/schema.mjs).
+    extra.insert(
+        "twoFactorEnabled".into(),
+        u.two_factor_enabled.map_or(Value::Null, Value::Bool),
+    );
+    User {
+        id: u.id.clone(),
+        name: u.name.clone(),
+        email: u.email.clone(),
+        email_verified: u.email_verified,
+        image: u.image.clone(),
+        created_at: u.created_at.0,
+        updated_at: u.updated_at.0,
+        extra,
+    }
+}
+
+pub fn session(s: &session::Model) -> Session {
+    Session {
+        id: s.id.clone(),
+        expires_at: s.expires_at.0,
+        token: s.token.clone(),
+        created_at: s.created_at.0,
+        updated_at: s.updated_at.0,
+        ip_address: s.ip_address.clone(),
+        user_agent: s.user_agent.clone(),
+        user_id: s.user_id.clone(),
+    }
+}

@@ -1,0 +1,89 @@
+//! THE route table: one line per endpoint, each handler in the module named after the upstream
+//! file it mirrors (better-auth: dist/api/routes/*.mjs).
+
+mod meta;
+mod password;
+mod session;
+mod sign_in;
+mod sign_out;
+mod sign_up;
+mod update_user;
+
+use actix_web::{HttpResponse, Route, web};
+use portcullis_protocol::{
+    error::{ErrorBody, ErrorCode},
+    validate::{Field, validate_body},
+};
+
+use crate::{
+    error::{ApiError, ApiResult},
+    http::{AllowForm, AuthRequest},
+};
+
+/// Mounts every endpoint under the configured base path.
+pub fn configure(cfg: &mut web::ServiceConfig, base_path: &str) {
+    cfg.service(
+        web::scope(base_path)
+            .service(get("/ok", meta::ok))
+            .service(get("/error", meta::error))
+            .service(post("/sign-up/email", sign_up::sign_up_email).app_data(AllowForm))
+            .service(post("/sign-in/email", sign_in::sign_in_email).app_data(AllowForm))
+            .service(post("/sign-out", sign_out::sign_out))
+            .service(
+                web::resource("/get-session")
+                    .route(web::get().to(session::get_session))
+                    .route(web::post().to(session::post_get_session))
+                    .default_service(web::to(not_found)),
+            )
+            .service(get("/list-sessions", session::list_sessions))
+            .service(post("/revoke-session", session::revoke_session))
+            .service(post("/revoke-sessions", session::revoke_sessions))
+            .service(post(
+                "/revoke-other-sessions",
+                session::revoke_other_sessions,
+            ))
+            .service(post("/update-user", update_user::update_user))
+            .service(post("/change-password", password::change_password))
+            .default_service(web::to(not_found)),
+    );
+}
+
+fn resource(path: &str, route: Route) -> actix_web::Resource {
+    // Wrong method on a known path is a 404 upstream, not a 405.
+    web::resource(path)
+        .route(route)
+        .default_service(web::to(not_found))
+}
+
+fn get<F, Args>(path: &str, handler: F) -> actix_web::Resource
+where
+    F: actix_web::Handler<Args>,
+    Args: actix_web::FromRequest + 'static,
+    F::Output: actix_web::Responder + 'static,
+{
+    resource(path, web::get().to(handler))
+}
+
+fn post<F, Args>(path: &str, handler: F) -> actix_web::Resource
+where
+    F: actix_web::Handler<Args>,
+    Args: actix_web::FromRequest + 'static,
+    F::Output: actix_web::Responder + 'static,
+{
+    resource(path, web::post().to(handler))
+}
+
+/// Unknown route or wrong method: 404, empty body, no Content-Type (better-call: dist/router.mjs).
+pub async fn not_found() -> HttpResponse {
+    HttpResponse::NotFound().finish()
+}
+
+/// Runs a route's body schema; failures are 400 VALIDATION_ERROR with zod's message.
+pub(crate) fn validate(req: &AuthRequest, fields: &[Field]) -> ApiResult<()> {
+    validate_body(req.body.as_ref(), fields).map_err(|message| {
+        ApiError::body(
+            actix_web::http::StatusCode::BAD_REQUEST,
+            ErrorBody::with_message(ErrorCode::ValidationError, message),
+        )
+    })
+}

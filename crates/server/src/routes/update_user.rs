@@ -1,0 +1,95 @@
+//! `POST /update-user` (better-auth: dist/api/routes/update-user.mjs updateUser).
+
+use actix_web::{http::StatusCode, web};
+use portcullis_protocol::{
+    error::{ErrorBody, ErrorCode},
+    model::StatusResponse,
+    validate::{Field, Rule},
+};
+use serde_json::Value;
+
+use crate::{
+    error::{ApiError, ApiResult},
+    http::{AuthRequest, CookieJar, Reply},
+    session,
+    state::AppState,
+    store::{self, users},
+};
+
+/// The body is any JSON object (`z.record(z.string(), z.any())`).
+const SCHEMA: &[Field] = &[Field::root(Rule::Record)];
+
+/// Plugin columns clients may not set (`input: false`): a truthy value is refused, a falsy one is
+/// ignored (better-auth: dist/db/schema.mjs parseInputData).
+const INPUT_FALSE_FIELDS: &[&str] = &["twoFactorEnabled"];
+
+pub async fn update_user(state: web::Data<AppState>, req: AuthRequest) -> ApiResult<Reply> {
+    super::validate(&req, SCHEMA)?;
+    let mut jar = CookieJar::new();
+    let current = session::require(&state, &req, &mut jar).await?;
+    let body = req.body_object();
+    if body.get("email").is_some_and(truthy) {
+        return Err(ApiError::bad_request(ErrorCode::EmailCanNotBeUpdated));
+    }
+    for field in INPUT_FALSE_FIELDS {
+        if body.get(*field).is_some_and(truthy) {
+            return Err(ApiError::body(
+                StatusCode::BAD_REQUEST,
+                ErrorBody::with_message(
+                    ErrorCode::FieldNotAllowed,
+                    format!("{field} is not allowed to be set"),
+                ),
+            ));
+        }
+    }
+    // Divergence: upstream writes `name`/`image` without a type check (a number, or a null name
+    // that breaks NOT NULL). We require a string name and a string-or-null image.
+    let changes = users::UserChanges {
+        name: match body.get("name") {
+            None => None,
+            Some(Value::String(s)) => Some(s.clone()),
+            Some(other) => return Err(type_error("name", "string", other)),
+        },
+        image: match body.get("image") {
+            None => None,
+            Some(Value::Null) => Some(None),
+            Some(Value::String(s)) => Some(Some(s.clone())),
+            Some(other) => return Err(type_error("image", "string", other)),
+        },
+    };
+    if changes.name.is_none() && changes.image.is_none() {
+        return Err(ApiError::body(
+            StatusCode::BAD_REQUEST,
+            ErrorBody::message_only("No fields to update"),
+        ));
+    }
+    users::update(&state.db.conn, &current.user.id, &changes, store::now()).await?;
+    // setSessionCookie re-issues the same session token cookie.
+    state
+        .cookies
+        .set_session(&mut jar, &req.cookies, &current.session.token, None, None);
+    Ok(Reply::json(&StatusResponse { status: true }).cookies(jar))
+}
+
+fn truthy(v: &Value) -> bool {
+    match v {
+        Value::Null => false,
+        Value::Bool(b) => *b,
+        Value::Number(n) => n.as_f64().is_some_and(|f| f != 0.0),
+        Value::String(s) => !s.is_empty(),
+        Value::Array(_) | Value::Object(_) => true,
+    }
+}
+
+fn type_error(field: &str, expected: &str, got: &Value) -> ApiError {
+    ApiError::body(
+        StatusCode::BAD_REQUEST,
+        ErrorBody::with_message(
+            ErrorCode::ValidationError,
+            format!(
+                "[body.{field}] Invalid input: expected {expected}, received {}",
+                portcullis_protocol::validate::js_type_name(Some(got))
+            ),
+        ),
+    )
+}

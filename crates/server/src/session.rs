@@ -1,0 +1,203 @@
+//! Sessions: creating them, reading the current one from the request, refreshing, and the
+//! session-requiring middlewares. better-auth: dist/api/routes/session.mjs (getSession,
+//! sessionMiddleware, sensitiveSessionMiddleware, freshSessionMiddleware),
+//! dist/db/internal-adapter.mjs (createSession).
+
+use std::net::IpAddr;
+
+use portcullis_entity::{session, user};
+use portcullis_protocol::error::ErrorCode;
+use sea_orm::ConnectionTrait;
+use time::{Duration, OffsetDateTime};
+
+use crate::{
+    auth::tokens::generate_id,
+    error::{ApiError, ApiResult},
+    http::{AuthRequest, CookieJar},
+    state::AppState,
+    store::{self, sessions},
+};
+
+/// The signed-in session and its user.
+#[derive(Debug, Clone)]
+pub struct Current {
+    pub session: session::Model,
+    pub user: user::Model,
+}
+
+/// Creates a session row for `user_id`. Not remembered → expires in one day instead of
+/// `expiresIn`. `ipAddress`/`userAgent` are `""` when unknown, as upstream.
+pub async fn create(
+    state: &AppState,
+    c: &impl ConnectionTrait,
+    req: &AuthRequest,
+    user_id: &str,
+    dont_remember: bool,
+) -> ApiResult<session::Model> {
+    let now = store::now();
+    let lifetime = if dont_remember {
+        86_400
+    } else {
+        state.config.session_expires_in
+    };
+    let id = generate_id();
+    let token = generate_id();
+    let ip = client_ip(req, state.config.dev);
+    let ua = req.header("user-agent").unwrap_or("").to_string();
+    let expires_at = now + Duration::seconds(lifetime);
+    sessions::insert(
+        c,
+        &sessions::NewSession {
+            id: &id,
+            token: &token,
+            user_id,
+            expires_at,
+            ip_address: &ip,
+            user_agent: &ua,
+            now,
+        },
+    )
+    .await?;
+    Ok(session::Model {
+        id,
+        expires_at: expires_at.into(),
+        token,
+        created_at: now.into(),
+        updated_at: now.into(),
+        ip_address: Some(ip),
+        user_agent: Some(ua),
+        user_id: user_id.to_string(),
+    })
+}
+
+/// Client IP as Better Auth derives it: `X-Forwarded-For` holding exactly one valid IP; else
+/// 127.0.0.1 in development; else "" (@better-auth/core: dist/utils/ip.mjs getIP).
+pub fn client_ip(req: &AuthRequest, dev: bool) -> String {
+    if let Some(xff) = req.header("x-forwarded-for") {
+        let hops: Vec<&str> = xff
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .collect();
+        if let [one] = hops.as_slice()
+            && let Ok(ip) = one.parse::<IpAddr>()
+        {
+            return ip.to_string();
+        }
+    }
+    if dev {
+        "127.0.0.1".into()
+    } else {
+        String::new()
+    }
+}
+
+/// Options of [`get_session`], mirroring the `/get-session` query.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Lookup {
+    pub disable_refresh: bool,
+}
+
+/// getSession: the current session, or `None`, plus the cookies the response must carry (an
+/// expired/unknown session clears its cookies; a refresh re-sets `session_token`).
+pub async fn get_session(
+    state: &AppState,
+    req: &AuthRequest,
+    opts: Lookup,
+) -> ApiResult<(Option<Current>, CookieJar)> {
+    let cookies = &state.cookies;
+    let mut jar = CookieJar::new();
+    // No cookie cache in this deployment: a stale session_data cookie is cleared.
+    if req.cookie(&cookies.names.session_data).is_some() {
+        jar.expire(cookies.expired(&cookies.names.session_data));
+        cookies.expire_session_data_chunks(&mut jar, &req.cookies);
+    }
+    let Some(token) = cookies.read_signed(&req.cookies, &cookies.names.session_token) else {
+        return Ok((None, jar));
+    };
+    let now = store::now();
+    let found = sessions::find_with_user(&state.db.conn, &token).await?;
+    let Some((session, user)) = found else {
+        cookies.delete_session(&mut jar, &req.cookies, false);
+        return Ok((None, jar));
+    };
+    if session.expires_at.0 < now {
+        cookies.delete_session(&mut jar, &req.cookies, false);
+        sessions::delete_by_token(&state.db.conn, &token).await?;
+        return Ok((None, jar));
+    }
+    let dont_remember = cookies
+        .read_signed(&req.cookies, &cookies.names.dont_remember)
+        .is_some();
+    let mut current = Current { session, user };
+    if dont_remember || opts.disable_refresh {
+        return Ok((Some(current), jar));
+    }
+    let expires_in = Duration::seconds(state.config.session_expires_in);
+    let update_age = Duration::seconds(state.config.session_update_age);
+    if current.session.expires_at.0 - expires_in + update_age <= now {
+        let new_expiry = now + expires_in;
+        if !sessions::extend(&state.db.conn, &token, new_expiry, now).await? {
+            cookies.delete_session(&mut jar, &req.cookies, false);
+            return Err(ApiError::unauthorized(ErrorCode::FailedToGetSession)
+                .with_cookies(jar.into_lines()));
+        }
+        current.session.expires_at = new_expiry.into();
+        current.session.updated_at = now.into();
+        cookies.set_session(
+            &mut jar,
+            &req.cookies,
+            &token,
+            Some(false),
+            Some(state.config.session_expires_in),
+        );
+    }
+    Ok((Some(current), jar))
+}
+
+/// sessionMiddleware / sensitiveSessionMiddleware (identical without a cookie cache):
+/// the session or 401 UNAUTHORIZED. Refresh cookies go into `jar`.
+pub async fn require(
+    state: &AppState,
+    req: &AuthRequest,
+    jar: &mut CookieJar,
+) -> ApiResult<Current> {
+    let (current, cookies) = get_session(state, req, Lookup::default()).await?;
+    match current {
+        Some(c) => {
+            jar.extend(cookies);
+            Ok(c)
+        }
+        None => Err(ApiError::unauthorized(ErrorCode::Unauthorized)),
+    }
+}
+
+/// freshSessionMiddleware: also 403 SESSION_NOT_FRESH when the session is older than `freshAge`.
+pub async fn require_fresh(
+    state: &AppState,
+    req: &AuthRequest,
+    jar: &mut CookieJar,
+) -> ApiResult<Current> {
+    let current = require(state, req, jar).await?;
+    let fresh_age = state.config.session_fresh_age;
+    if fresh_age != 0 && is_stale(current.session.created_at.0, store::now(), fresh_age) {
+        return Err(ApiError::forbidden(ErrorCode::SessionNotFresh));
+    }
+    Ok(current)
+}
+
+fn is_stale(created_at: OffsetDateTime, now: OffsetDateTime, fresh_age: i64) -> bool {
+    now - created_at >= Duration::seconds(fresh_age)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn freshness_boundary() {
+        let t = OffsetDateTime::UNIX_EPOCH;
+        assert!(!is_stale(t, t + Duration::seconds(9), 10));
+        assert!(is_stale(t, t + Duration::seconds(10), 10));
+    }
+}

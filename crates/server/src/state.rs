@@ -1,0 +1,24 @@
+//! Shared application state, passed explicitly (no globals).
+
+use std::sync::Arc;
+
+use crate::{auth::password::PasswordHasher, config::Config, cookies::CookieSet, store::Db};
+
+#[derive(Clone)]
+pub struct AppState {
+    pub config: Arc<Config>,
+    pub db: Db,
+    pub hasher: PasswordHasher,
+    pub cookies: CookieSet,
+}
+
+impl AppState {
+    pub fn new(config: Config, db: Db) -> Self {
+        Self {
+            hasher: PasswordHasher::new(config.password_hash_concurrency),
+            cookies: CookieSet::new(&config),
+            config: Arc::new(config),
+            db,
+        }
+    }
+}

@@ -1,0 +1,75 @@
+//! `account` rows. Email/password users have one `credential` account whose `accountId` is the
+//! user id and whose `password` holds the hash (better-auth: dist/api/routes/sign-up.mjs).
+
+use portcullis_entity::account;
+use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, sea_query::Query};
+use time::OffsetDateTime;
+
+use super::{backend_of, ts};
+
+pub const CREDENTIAL: &str = "credential";
+
+pub async fn insert_credential(
+    c: &impl ConnectionTrait,
+    id: &str,
+    user_id: &str,
+    password_hash: &str,
+    now: OffsetDateTime,
+) -> Result<(), DbErr> {
+    let b = backend_of(c);
+    let stmt = Query::insert()
+        .into_table(account::Entity)
+        .columns([
+            account::Column::Id,
+            account::Column::AccountId,
+            account::Column::ProviderId,
+            account::Column::UserId,
+            account::Column::Password,
+            account::Column::CreatedAt,
+            account::Column::UpdatedAt,
+        ])
+        .values([
+            id.into(),
+            user_id.into(),
+            CREDENTIAL.into(),
+            user_id.into(),
+            password_hash.into(),
+            ts(b, now).into(),
+            ts(b, now).into(),
+        ])
+        .map_err(|e| DbErr::Custom(e.to_string()))?
+        .to_owned();
+    c.execute(&stmt).await?;
+    Ok(())
+}
+
+/// The credential account of a user, as sign-in looks for it: provider `credential` and
+/// `accountId == userId` (better-auth: dist/api/routes/sign-in.mjs).
+pub async fn find_credential(
+    c: &impl ConnectionTrait,
+    user_id: &str,
+) -> Result<Option<account::Model>, DbErr> {
+    account::Entity::find()
+        .filter(account::Column::UserId.eq(user_id))
+        .filter(account::Column::ProviderId.eq(CREDENTIAL))
+        .filter(account::Column::AccountId.eq(user_id))
+        .one(c)
+        .await
+}
+
+pub async fn set_password(
+    c: &impl ConnectionTrait,
+    account_id: &str,
+    password_hash: &str,
+    now: OffsetDateTime,
+) -> Result<(), DbErr> {
+    let b = backend_of(c);
+    let stmt = Query::update()
+        .table(account::Entity)
+        .value(account::Column::Password, password_hash)
+        .value(account::Column::UpdatedAt, ts(b, now))
+        .and_where(account::Column::Id.eq(account_id))
+        .to_owned();
+    c.execute(&stmt).await?;
+    Ok(())
+}

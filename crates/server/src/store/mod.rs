@@ -1,0 +1,43 @@
+//! Database access: small async functions over one connection or transaction. Every date written
+//! or compared goes through [`Db::ts`], which picks the representation Better Auth uses on each
+//! backend (ISO text on SQLite, timestamptz on PostgreSQL, timestamp(3) on MySQL).
+
+pub mod accounts;
+pub mod sessions;
+pub mod users;
+
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Value};
+use time::OffsetDateTime;
+
+#[derive(Clone)]
+pub struct Db {
+    pub conn: DatabaseConnection,
+}
+
+impl Db {
+    pub fn new(conn: DatabaseConnection) -> Self {
+        Self { conn }
+    }
+
+    pub fn backend(&self) -> DbBackend {
+        self.conn.get_database_backend()
+    }
+}
+
+/// A date as a bind value for `backend`.
+pub fn ts(backend: DbBackend, t: OffsetDateTime) -> Value {
+    portcullis_entity::ts_value(backend, t)
+}
+
+/// Now, truncated to milliseconds: JS dates carry milliseconds, and rows must compare and
+/// round-trip exactly as Better Auth writes them.
+pub fn now() -> OffsetDateTime {
+    let t = OffsetDateTime::now_utc();
+    t.replace_nanosecond(t.millisecond() as u32 * 1_000_000)
+        .unwrap_or(t)
+}
+
+/// Backend of any connection or transaction.
+pub fn backend_of(c: &impl ConnectionTrait) -> DbBackend {
+    c.get_database_backend()
+}

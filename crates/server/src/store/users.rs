@@ -1,0 +1,104 @@
+//! `user` rows.
+
+use portcullis_entity::user;
+use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, sea_query::Query};
+use time::OffsetDateTime;
+
+use super::{backend_of, ts};
+
+/// A new user as sign-up creates it (better-auth: dist/api/routes/sign-up.mjs).
+pub struct NewUser<'a> {
+    pub id: &'a str,
+    pub name: &'a str,
+    pub email: &'a str,
+    pub image: Option<&'a str>,
+    pub now: OffsetDateTime,
+}
+
+impl NewUser<'_> {
+    /// The row as inserted (defaults as upstream: not verified, 2FA off).
+    pub fn into_model(&self) -> user::Model {
+        user::Model {
+            id: self.id.to_owned(),
+            name: self.name.to_owned(),
+            email: self.email.to_owned(),
+            email_verified: false,
+            image: self.image.map(str::to_owned),
+            created_at: self.now.into(),
+            updated_at: self.now.into(),
+            two_factor_enabled: Some(false),
+        }
+    }
+}
+
+pub async fn insert(c: &impl ConnectionTrait, u: &NewUser<'_>) -> Result<(), DbErr> {
+    let b = backend_of(c);
+    let stmt = Query::insert()
+        .into_table(user::Entity)
+        .columns([
+            user::Column::Id,
+            user::Column::Name,
+            user::Column::Email,
+            user::Column::EmailVerified,
+            user::Column::Image,
+            user::Column::CreatedAt,
+            user::Column::UpdatedAt,
+            user::Column::TwoFactorEnabled,
+        ])
+        .values([
+            u.id.into(),
+            u.name.into(),
+            u.email.into(),
+            false.into(),
+            u.image.map(str::to_owned).into(),
+            ts(b, u.now).into(),
+            ts(b, u.now).into(),
+            false.into(),
+        ])
+        .map_err(|e| DbErr::Custom(e.to_string()))?
+        .to_owned();
+    c.execute(&stmt).await?;
+    Ok(())
+}
+
+pub async fn find_by_email(
+    c: &impl ConnectionTrait,
+    email: &str,
+) -> Result<Option<user::Model>, DbErr> {
+    user::Entity::find()
+        .filter(user::Column::Email.eq(email))
+        .one(c)
+        .await
+}
+
+pub async fn find_by_id(c: &impl ConnectionTrait, id: &str) -> Result<Option<user::Model>, DbErr> {
+    user::Entity::find_by_id(id.to_owned()).one(c).await
+}
+
+/// Fields `/update-user` may change. `None` leaves a column alone; `Some(None)` writes NULL.
+#[derive(Default)]
+pub struct UserChanges {
+    pub name: Option<String>,
+    pub image: Option<Option<String>>,
+}
+
+pub async fn update(
+    c: &impl ConnectionTrait,
+    id: &str,
+    changes: &UserChanges,
+    now: OffsetDateTime,
+) -> Result<(), DbErr> {
+    let b = backend_of(c);
+    let mut stmt = Query::update();
+    stmt.table(user::Entity)
+        .value(user::Column::UpdatedAt, ts(b, now))
+        .and_where(user::Column::Id.eq(id));
+    if let Some(name) = &changes.name {
+        stmt.value(user::Column::Name, name.clone());
+    }
+    if let Some(image) = &changes.image {
+        stmt.value(user::Column::Image, image.clone());
+    }
+    c.execute(&stmt).await?;
+    Ok(())
+}

@@ -1,0 +1,38 @@
+//! Portcullis's schema: Better Auth 1.7.25's tables exactly as its own migration tool
+//! (`npx auth migrate`, `better-auth: dist/db/get-migration.mjs`) creates them for
+//! `emailAndPassword` + `twoFactor()`, on SQLite, PostgreSQL and MySQL/MariaDB, plus
+//! Portcullis's own `twoFactorBackupCode` table.
+//!
+//! The migrations are idempotent and tolerate a database that Better Auth already
+//! migrated (see [`m20261124_000001_better_auth_core`]), so Portcullis can take over
+//! an existing Better Auth database. sea-orm-migration records applied migrations in
+//! its own `seaql_migrations` table, which Better Auth ignores.
+//!
+//! The server runs [`apply`] at start-up; there is no CLI binary.
+
+use sea_orm_migration::prelude::*;
+use sea_orm_migration::sea_orm::DatabaseConnection;
+
+mod ddl;
+pub mod m20261124_000001_better_auth_core;
+pub mod m20261124_000002_two_factor_backup_code;
+
+pub use sea_orm_migration::MigratorTrait;
+
+/// All migrations, oldest first. Never edit a released migration; add a new one.
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![
+            Box::new(m20261124_000001_better_auth_core::Migration),
+            Box::new(m20261124_000002_two_factor_backup_code::Migration),
+        ]
+    }
+}
+
+/// Apply every pending migration (`Migrator::up(db, None)`).
+pub async fn apply(db: &DatabaseConnection) -> Result<(), DbErr> {
+    Migrator::up(db, None).await
+}

@@ -1,0 +1,1 @@
+//! Test-only package: the cross-crate integration tests live in `tests/`.

@@ -1,0 +1,332 @@
+//! Test harness: the real server, in-process on 127.0.0.1:0, with a fresh database per test.
+//! SQLite always; PostgreSQL / MariaDB when `PORTCULLIS_TEST_POSTGRES_URL` /
+//! `PORTCULLIS_TEST_MYSQL_URL` name an admin connection (a database is created per test).
+
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+
+use std::{collections::HashMap, net::TcpListener, path::PathBuf};
+
+use portcullis_server::{AppState, Config};
+use reqwest::{Client, Method, StatusCode, header::HeaderMap};
+use serde_json::Value;
+
+pub const SECRET: &str = "test-secret-0123456789-abcdefghijklmnopqrstuvwxyz";
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+    Mysql,
+}
+
+impl Backend {
+    fn admin_url(self) -> Option<String> {
+        match self {
+            Backend::Sqlite => Some(String::new()),
+            Backend::Postgres => std::env::var("PORTCULLIS_TEST_POSTGRES_URL").ok(),
+            Backend::Mysql => std::env::var("PORTCULLIS_TEST_MYSQL_URL").ok(),
+        }
+        .filter(|u| self == Backend::Sqlite || !u.is_empty())
+    }
+}
+
+pub struct TestServer {
+    pub base: String,
+    pub origin: String,
+    pub backend: Backend,
+    pub state: AppState,
+    handle: actix_web::dev::ServerHandle,
+    cleanup: Option<Cleanup>,
+}
+
+enum Cleanup {
+    File(PathBuf),
+    Database { admin_url: String, name: String },
+}
+
+fn unique(prefix: &str) -> String {
+    use std::time::{SystemTime, UNIX_EPOCH};
+    let n = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    format!("{prefix}_{}_{}", std::process::id(), n % 1_000_000_000_000)
+}
+
+/// Replaces the database name (path) of a URL.
+fn with_database(url: &str, db: &str) -> String {
+    let (head, _) = url.rsplit_once('/').unwrap();
+    format!("{head}/{db}")
+}
+
+impl TestServer {
+    /// Starts a server on `backend`, or returns None when that backend is not configured.
+    pub async fn start(backend: Backend) -> Option<Self> {
+        Self::start_with(backend, &[]).await
+    }
+
+    pub async fn start_with(backend: Backend, extra_env: &[(&str, &str)]) -> Option<Self> {
+        let admin_url = backend.admin_url()?;
+        let (database_url, cleanup) = match backend {
+            Backend::Sqlite => {
+                let path = std::env::temp_dir().join(format!("{}.db", unique("pc_test")));
+                (
+                    format!("sqlite://{}?mode=rwc", path.display()),
+                    Cleanup::File(path),
+                )
+            }
+            Backend::Postgres | Backend::Mysql => {
+                use sea_orm::{ConnectionTrait, Database};
+                let name = unique("pc_test");
+                let admin = Database::connect(admin_url.as_str()).await.unwrap();
+                admin
+                    .execute_unprepared(&format!("CREATE DATABASE {name}"))
+                    .await
+                    .unwrap();
+                admin.close().await.ok();
+                (
+                    with_database(&admin_url, &name),
+                    Cleanup::Database { admin_url, name },
+                )
+            }
+        };
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let origin = format!("http://{addr}");
+        let mut env: HashMap<String, String> = [
+            ("BETTER_AUTH_SECRET", SECRET),
+            ("BETTER_AUTH_URL", origin.as_str()),
+            ("DATABASE_URL", database_url.as_str()),
+            ("PORTCULLIS_DEV", "1"),
+            ("PORTCULLIS_PASSWORD_HASH_CONCURRENCY", "2"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        for (k, v) in extra_env {
+            env.insert(k.to_string(), v.to_string());
+        }
+        let config = Config::from_sources(&env, None).unwrap();
+        let db = portcullis_server::connect(&config).await.unwrap();
+        let state = AppState::new(config, db);
+        let server = portcullis_server::serve(listener, state.clone()).unwrap();
+        let handle = server.handle();
+        actix_web::rt::spawn(server);
+        Some(Self {
+            base: format!("{origin}/api/auth"),
+            origin,
+            backend,
+            state,
+            handle,
+            cleanup: Some(cleanup),
+        })
+    }
+
+    pub fn client(&self) -> TestClient {
+        TestClient {
+            http: Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap(),
+            base: self.base.clone(),
+            origin: Some(self.origin.clone()),
+            jar: Vec::new(),
+        }
+    }
+
+    pub async fn stop(mut self) {
+        self.handle.stop(true).await;
+        self.state.db.conn.clone().close().await.ok();
+        match self.cleanup.take() {
+            Some(Cleanup::File(p)) => {
+                for suffix in ["", "-wal", "-shm"] {
+                    std::fs::remove_file(format!("{}{suffix}", p.display())).ok();
+                }
+            }
+            Some(Cleanup::Database { admin_url, name }) => {
+                use sea_orm::{ConnectionTrait, Database};
+                if let Ok(admin) = Database::connect(admin_url.as_str()).await {
+                    let force = if self.backend == Backend::Postgres {
+                        " WITH (FORCE)"
+                    } else {
+                        ""
+                    };
+                    admin
+                        .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name}{force}"))
+                        .await
+                        .ok();
+                    admin.close().await.ok();
+                }
+            }
+            None => {}
+        }
+    }
+}
+
+/// A response, with its Set-Cookie lines kept verbatim and in order.
+pub struct Res {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub set_cookies: Vec<String>,
+    pub text: String,
+}
+
+impl Res {
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.text)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {:?}", self.text))
+    }
+
+    /// The Set-Cookie line for `name` (the last one, as a browser applies them in order).
+    pub fn cookie_line(&self, name: &str) -> Option<&str> {
+        self.set_cookies
+            .iter()
+            .rev()
+            .find(|l| l.starts_with(&format!("{name}=")))
+            .map(String::as_str)
+    }
+
+    pub fn assert_error(&self, status: u16, code: &str, message: &str) {
+        assert_eq!(self.status.as_u16(), status, "body: {}", self.text);
+        let body = self.json();
+        assert_eq!(body["code"], code, "body: {}", self.text);
+        assert_eq!(body["message"], message, "body: {}", self.text);
+    }
+}
+
+/// A browser-like client: a cookie jar and an `Origin` header.
+pub struct TestClient {
+    http: Client,
+    pub base: String,
+    pub origin: Option<String>,
+    /// name → value, as a browser would hold them.
+    pub jar: Vec<(String, String)>,
+}
+
+impl TestClient {
+    pub fn cookie(&self, name: &str) -> Option<&str> {
+        self.jar
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    pub fn cookie_header(&self) -> Option<String> {
+        (!self.jar.is_empty()).then(|| {
+            self.jar
+                .iter()
+                .map(|(n, v)| format!("{n}={v}"))
+                .collect::<Vec<_>>()
+                .join("; ")
+        })
+    }
+
+    pub async fn raw(
+        &mut self,
+        method: Method,
+        path: &str,
+        body: Option<(&str, String)>,
+        headers: &[(&str, &str)],
+    ) -> Res {
+        let mut rb = self.http.request(method, format!("{}{path}", self.base));
+        if let Some(origin) = &self.origin {
+            rb = rb.header("origin", origin);
+        }
+        if let Some(cookie) = self.cookie_header() {
+            rb = rb.header("cookie", cookie);
+        }
+        for (k, v) in headers {
+            rb = rb.header(*k, *v);
+        }
+        if let Some((ct, body)) = body {
+            rb = rb.header("content-type", ct).body(body);
+        }
+        let resp = rb.send().await.unwrap();
+        let status = resp.status();
+        let headers = resp.headers().clone();
+        let set_cookies: Vec<String> = headers
+            .get_all("set-cookie")
+            .iter()
+            .map(|v| v.to_str().unwrap().to_string())
+            .collect();
+        for line in &set_cookies {
+            self.apply(line);
+        }
+        let text = resp.text().await.unwrap();
+        Res {
+            status,
+            headers,
+            set_cookies,
+            text,
+        }
+    }
+
+    fn apply(&mut self, line: &str) {
+        let first = line.split(';').next().unwrap();
+        let (name, value) = first.split_once('=').unwrap();
+        let expired = line.contains("Max-Age=0");
+        self.jar.retain(|(n, _)| n != name);
+        if !expired {
+            self.jar.push((name.to_string(), value.to_string()));
+        }
+    }
+
+    pub async fn post(&mut self, path: &str, body: Value) -> Res {
+        self.raw(
+            Method::POST,
+            path,
+            Some(("application/json", body.to_string())),
+            &[],
+        )
+        .await
+    }
+
+    pub async fn get(&mut self, path: &str) -> Res {
+        self.raw(Method::GET, path, None, &[]).await
+    }
+
+    pub async fn sign_up(&mut self, email: &str, password: &str) -> Res {
+        let res = self
+            .post(
+                "/sign-up/email",
+                serde_json::json!({"name": "Test User", "email": email, "password": password}),
+            )
+            .await;
+        assert_eq!(res.status, 200, "sign-up failed: {}", res.text);
+        res
+    }
+
+    pub async fn sign_in(&mut self, email: &str, password: &str) -> Res {
+        self.post(
+            "/sign-in/email",
+            serde_json::json!({"email": email, "password": password}),
+        )
+        .await
+    }
+}
+
+/// Runs `scenario` against a fresh server on `backend` (skipped when not configured).
+pub async fn run(backend: Backend, scenario: impl AsyncFnOnce(&TestServer)) {
+    let Some(server) = TestServer::start(backend).await else {
+        eprintln!("{backend:?} not configured (PORTCULLIS_TEST_*_URL unset); skipped");
+        return;
+    };
+    scenario(&server).await;
+    server.stop().await;
+}
+
+/// Declares one test per backend for each scenario `async fn name(s: &TestServer)`.
+#[macro_export]
+macro_rules! on_every_backend {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(#[actix_web::test] async fn $name() { $crate::common::run($crate::common::Backend::Sqlite, super::$name).await })*
+        }
+        mod postgres {
+            $(#[actix_web::test] async fn $name() { $crate::common::run($crate::common::Backend::Postgres, super::$name).await })*
+        }
+        mod mysql {
+            $(#[actix_web::test] async fn $name() { $crate::common::run($crate::common::Backend::Mysql, super::$name).await })*
+        }
+    };
+}

@@ -1,0 +1,140 @@
+// Reference Better Auth 1.7.25 server used to check the JS compatibility suite
+// (and to record transcripts) against the real thing.
+//
+// Environment:
+//   BETTER_AUTH_SECRET  server secret (required)
+//   BETTER_AUTH_URL     base URL, e.g. http://127.0.0.1:3000 (required; its origin is the trusted origin)
+//   DATABASE_URL        sqlite://<path>[?mode=rwc] | sqlite:<path> | file:<path>   -> better-sqlite3
+//                       postgres://… | postgresql://…                             -> pg Pool
+//   PORT                port to listen on, 127.0.0.1 only (0 = any free port)
+//
+// Prints `listening <port>` on stdout once Better Auth's own migrations have run
+// and the socket is bound.
+//
+// Test-only route (outside /api/auth): GET /__test/otp?email=<email> answers
+// {"email":…,"otp":…} with the last 2FA OTP "sent" to that user, or 404 {"otp":null}.
+
+// Better Auth reads NODE_ENV once, at import time
+// (@better-auth/core: dist/env/env-impl.mjs). NODE_ENV=test or TEST=true turn the
+// origin/CSRF checks off (better-auth: dist/context/create-context.mjs, skipOriginCheck),
+// which would hide exactly the behaviour we want to compare, so pin development
+// semantics before loading anything from better-auth.
+if (process.env.NODE_ENV !== "development") {
+	if (process.env.NODE_ENV) {
+		console.error(`reference-server: overriding NODE_ENV=${process.env.NODE_ENV} with development`);
+	}
+	process.env.NODE_ENV = "development";
+}
+delete process.env.TEST;
+
+import http from "node:http";
+
+const { betterAuth } = await import("better-auth");
+const { toNodeHandler } = await import("better-auth/node");
+const { twoFactor } = await import("better-auth/plugins/two-factor");
+// getMigrations lives in better-auth/db/migration (not better-auth/db) in 1.7.25.
+const { getMigrations } = await import("better-auth/db/migration");
+
+function required(name) {
+	const v = process.env[name];
+	if (!v) {
+		console.error(`reference-server: env ${name} is required`);
+		process.exit(2);
+	}
+	return v;
+}
+
+const secret = required("BETTER_AUTH_SECRET");
+const baseURL = required("BETTER_AUTH_URL");
+const databaseUrl = required("DATABASE_URL");
+const port = Number.parseInt(process.env.PORT ?? "0", 10);
+if (!Number.isInteger(port) || port < 0 || port > 65535) {
+	console.error(`reference-server: bad PORT ${process.env.PORT}`);
+	process.exit(2);
+}
+
+/** @returns {Promise<{ database: unknown, close: () => Promise<void> }>} */
+async function openDatabase(url) {
+	if (/^postgres(ql)?:\/\//i.test(url)) {
+		const { default: pg } = await import("pg");
+		const pool = new pg.Pool({ connectionString: url });
+		return { database: pool, close: () => pool.end() };
+	}
+	let path = null;
+	if (/^sqlite:\/\//i.test(url)) path = url.slice("sqlite://".length);
+	else if (/^sqlite:/i.test(url)) path = url.slice("sqlite:".length);
+	else if (/^file:/i.test(url)) path = url.slice("file:".length);
+	if (path !== null) {
+		// sea-orm style options such as ?mode=rwc are meaningless to better-sqlite3
+		// (it always creates the file), so drop the query string.
+		path = decodeURIComponent(path.replace(/\?.*$/, ""));
+		if (!path) throw new Error(`empty sqlite path in DATABASE_URL ${url}`);
+		const { default: Database } = await import("better-sqlite3");
+		const db = new Database(path);
+		return { database: db, close: async () => db.close() };
+	}
+	throw new Error(`unsupported DATABASE_URL ${url} (use sqlite://<path> or postgres://…)`);
+}
+
+const { database, close } = await openDatabase(databaseUrl);
+
+/** Last OTP per (lower-cased) email, for the test-only route. */
+const lastOtp = new Map();
+
+const options = {
+	secret,
+	baseURL,
+	database,
+	emailAndPassword: { enabled: true },
+	plugins: [
+		twoFactor({
+			otpOptions: {
+				sendOTP: async ({ user, otp }) => {
+					lastOtp.set(String(user.email).toLowerCase(), otp);
+				},
+			},
+		}),
+	],
+};
+
+const { runMigrations } = await getMigrations(options);
+await runMigrations();
+
+const auth = betterAuth(options);
+const authHandler = toNodeHandler(auth);
+
+const server = http.createServer((req, res) => {
+	const url = new URL(req.url ?? "/", "http://127.0.0.1");
+	if (url.pathname === "/__test/otp" && req.method === "GET") {
+		const email = (url.searchParams.get("email") ?? "").toLowerCase();
+		const otp = lastOtp.get(email) ?? null;
+		res.writeHead(otp === null ? 404 : 200, { "content-type": "application/json" });
+		res.end(JSON.stringify({ email, otp }));
+		return;
+	}
+	authHandler(req, res).catch((err) => {
+		console.error("reference-server: handler error", err);
+		if (!res.headersSent) res.writeHead(500);
+		res.end();
+	});
+});
+
+server.listen(port, "127.0.0.1", () => {
+	const addr = server.address();
+	console.log(`listening ${typeof addr === "object" && addr ? addr.port : port}`);
+});
+
+let stopping = false;
+async function shutdown() {
+	if (stopping) return;
+	stopping = true;
+	server.close();
+	server.closeAllConnections?.();
+	try {
+		await close();
+	} finally {
+		process.exit(0);
+	}
+}
+process.on("SIGTERM", shutdown);
+process.on("SIGINT", shutdown);
