@@ -8,10 +8,11 @@
 //! read-modify-write. Better Auth never reads this table, so the database stays
 //! usable by Better Auth itself (`twoFactor.backupCodes` is still `NOT NULL` there).
 //!
-//! Types follow Better Auth's conventions ([`crate::ddl::Kind`]): `id` holds a
+//! Types follow Better Auth's conventions (`ddl::Kind`): `id` holds a
 //! 32-character id (`text`, `varchar(36)` on MySQL); `codeHash` is `varchar(255)` on
 //! MySQL because it is part of a unique index; dates are `date`/`timestamptz`/
-//! `timestamp(3)`. The separate `userId` index duplicates the unique index's prefix;
+//! `timestamp(3)`, and `createdAt` defaults to `CURRENT_TIMESTAMP` on Postgres/MySQL
+//! like Better Auth's own `createdAt` columns. The separate `userId` index duplicates the unique index's prefix;
 //! it is kept so that every foreign key has a plainly named index, like Better
 //! Auth's `<table>_userId_idx`.
 
