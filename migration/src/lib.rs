@@ -16,6 +16,7 @@ use sea_orm_migration::sea_orm::DatabaseConnection;
 mod ddl;
 pub mod m20261124_000001_better_auth_core;
 pub mod m20261124_000002_two_factor_backup_code;
+pub mod m20261124_000003_two_factor_last_used_step;
 
 pub use sea_orm_migration::MigratorTrait;
 
@@ -28,6 +29,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261124_000001_better_auth_core::Migration),
             Box::new(m20261124_000002_two_factor_backup_code::Migration),
+            Box::new(m20261124_000003_two_factor_last_used_step::Migration),
         ]
     }
 }

@@ -11,8 +11,15 @@
 // Default test file: core.test.mjs. --database-url replaces the temp sqlite file
 // (e.g. postgres://postgres@127.0.0.1:5432/test). --keep keeps the temp dir
 // (database + server.log). The server log is printed when something fails.
+//
+// 2FA OTPs reach the tests through OTP_SOURCE_URL (GET ?email=… → {"email","otp",…}):
+// the reference server serves GET /__test/otp itself; for Portcullis the runner starts a
+// listener on another 127.0.0.1 port that receives the server's OTP webhook
+// (PORTCULLIS_OTP_WEBHOOK_URL, POSTed JSON {"email","userId","otp",…}) and answers
+// GET /__test/otp?email= with {"email","otp","count"} (latest code, deliveries so far).
 
 import { spawn } from "node:child_process";
+import http from "node:http";
 import { mkdtempSync, rmSync, openSync, readFileSync, closeSync } from "node:fs";
 import net from "node:net";
 import { tmpdir } from "node:os";
@@ -116,6 +123,50 @@ const databaseUrl = args.databaseUrl ?? `sqlite://${join(dir, "db.sqlite")}?mode
 const logPath = join(dir, "server.log");
 const logFd = openSync(logPath, "a");
 
+/**
+ * The OTP webhook receiver for Portcullis: POST <any path> with a JSON body records
+ * {email, otp}; GET /__test/otp?email= answers the latest code for that email.
+ */
+function startOtpListener() {
+	const latest = new Map();
+	const server = http.createServer((req, res) => {
+		const url = new URL(req.url ?? "/", "http://127.0.0.1");
+		if (req.method === "GET" && url.pathname === "/__test/otp") {
+			const email = (url.searchParams.get("email") ?? "").toLowerCase();
+			const hit = latest.get(email);
+			res.writeHead(hit ? 200 : 404, { "content-type": "application/json" });
+			res.end(JSON.stringify({ email, otp: hit?.otp ?? null, count: hit?.count ?? 0 }));
+			return;
+		}
+		if (req.method !== "POST") {
+			res.writeHead(404).end();
+			return;
+		}
+		const chunks = [];
+		req.on("data", (c) => chunks.push(c));
+		req.on("end", () => {
+			try {
+				const body = JSON.parse(Buffer.concat(chunks).toString("utf8"));
+				const email = String(body.email ?? "").toLowerCase();
+				if (!email || typeof body.otp !== "string") throw new Error("missing email/otp");
+				latest.set(email, { otp: body.otp, count: (latest.get(email)?.count ?? 0) + 1 });
+				res.writeHead(200, { "content-type": "application/json" }).end('{"ok":true}');
+			} catch (err) {
+				console.error(`run.mjs: bad OTP webhook call: ${err.message}`);
+				res.writeHead(400, { "content-type": "application/json" }).end('{"ok":false}');
+			}
+		});
+	});
+	return new Promise((resolve, reject) => {
+		server.once("error", reject);
+		server.listen(0, "127.0.0.1", () => resolve(server));
+	});
+}
+
+const otpListener = args.server === "portcullis" ? await startOtpListener() : null;
+const otpBase = otpListener ? `http://127.0.0.1:${otpListener.address().port}` : null;
+const otpSourceUrl = otpBase ? `${otpBase}/__test/otp` : `${origin}/__test/otp`;
+
 const serverEnv = {
 	...process.env,
 	BETTER_AUTH_SECRET: SECRET,
@@ -127,6 +178,7 @@ const serverEnv = {
 	NODE_ENV: "development",
 };
 delete serverEnv.TEST;
+if (otpBase) serverEnv.PORTCULLIS_OTP_WEBHOOK_URL = `${otpBase}/otp`;
 
 const [cmd, cmdArgs] =
 	args.server === "reference"
@@ -141,6 +193,7 @@ const spawnError = new Promise((_, reject) => child.once("error", reject));
 for (const sig of ["SIGINT", "SIGTERM"]) {
 	process.once(sig, async () => {
 		await stop(child);
+		otpListener?.close();
 		if (!args.keep) rmSync(dir, { recursive: true, force: true });
 		process.exit(130);
 	});
@@ -156,7 +209,7 @@ function dumpLog() {
 let status = 1;
 try {
 	await Promise.race([waitReady(`${origin}/api/auth/ok`, child, 60_000), spawnError]);
-	const testEnv = { ...process.env, PORTCULLIS_URL: origin };
+	const testEnv = { ...process.env, PORTCULLIS_URL: origin, OTP_SOURCE_URL: otpSourceUrl };
 	const tests = spawn(process.execPath, ["--test", ...args.files], { cwd: here, env: testEnv, stdio: "inherit" });
 	status = await new Promise((resolve) => tests.once("exit", (code, signal) => resolve(code ?? (signal ? 1 : 0))));
 	if (status !== 0) dumpLog();
@@ -166,6 +219,7 @@ try {
 	status = 1;
 } finally {
 	await stop(child);
+	otpListener?.close();
 	if (args.keep) console.error(`run.mjs: kept ${dir}`);
 	else rmSync(dir, { recursive: true, force: true });
 }

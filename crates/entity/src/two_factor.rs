@@ -26,6 +26,9 @@ pub struct Model {
     pub failed_verification_count: Option<i32>,
     #[sea_orm(column_name = "lockedUntil")]
     pub locked_until: Option<Timestamp>,
+    /// Portcullis addition: last accepted TOTP step (replay protection; see migration 3).
+    #[sea_orm(column_name = "lastUsedStep")]
+    pub last_used_step: Option<i64>,
     #[sea_orm(belongs_to, from = "user_id", to = "id", on_delete = "Cascade")]
     pub user: BelongsTo<super::user::Entity>,
 }

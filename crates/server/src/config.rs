@@ -26,6 +26,14 @@ struct RawConfig {
     session_fresh_age: Option<i64>,
     password_hash_concurrency: Option<usize>,
     log: Option<String>,
+    plugins: Option<String>,
+    app_name: Option<String>,
+    two_factor_issuer: Option<String>,
+    two_factor_totp_digits: Option<u32>,
+    two_factor_totp_period: Option<u64>,
+    two_factor_skip_verification_on_enable: Option<bool>,
+    two_factor_allow_passwordless: Option<bool>,
+    otp_webhook_url: Option<String>,
 }
 
 /// Every setting: (env name, TOML key, default, meaning). Drives `--help` and the README table.
@@ -150,6 +158,50 @@ pub struct Config {
     pub session_fresh_age: i64,
     pub password_hash_concurrency: usize,
     pub log: String,
+    /// Enabled Better Auth plugins.
+    pub plugins: Plugins,
+    pub app_name: String,
+    pub two_factor: TwoFactorSettings,
+}
+
+/// Which Better Auth plugins are on. A plugin's routes and user fields exist only when it is.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Plugins {
+    pub two_factor: bool,
+    pub username: bool,
+}
+
+/// The twoFactor plugin's options (better-auth: dist/plugins/two-factor/index.mjs defaults).
+#[derive(Debug, Clone)]
+pub struct TwoFactorSettings {
+    pub issuer: String,
+    pub totp_digits: u32,
+    pub totp_period: u64,
+    pub skip_verification_on_enable: bool,
+    pub allow_passwordless: bool,
+    /// Where one-time codes are delivered; `None` → OTP is not offered.
+    pub otp_webhook_url: Option<String>,
+    /// OTP codes are also printed to the log (development mode only).
+    pub otp_log: bool,
+    /// OTP lifetime in seconds (`otpOptions.period`, 3 minutes).
+    pub otp_period: i64,
+    pub otp_digits: u32,
+    pub otp_allowed_attempts: u32,
+    /// `twoFactorCookieMaxAge`: challenge cookie and rows.
+    pub challenge_max_age: i64,
+    /// `trustDeviceMaxAge`.
+    pub trust_device_max_age: i64,
+    /// Attempts per challenge for TOTP and backup codes (hard-coded upstream).
+    pub challenge_attempts: u32,
+    pub lockout_max_failed: i32,
+    pub lockout_seconds: i64,
+}
+
+impl TwoFactorSettings {
+    /// OTP is offered only when codes can be delivered (upstream: only with `sendOTP`).
+    pub fn otp_enabled(&self) -> bool {
+        self.otp_webhook_url.is_some()
+    }
 }
 
 impl fmt::Debug for Config {
@@ -166,6 +218,9 @@ impl fmt::Debug for Config {
             .field("session_update_age", &self.session_update_age)
             .field("session_fresh_age", &self.session_fresh_age)
             .field("password_hash_concurrency", &self.password_hash_concurrency)
+            .field("plugins", &self.plugins)
+            .field("app_name", &self.app_name)
+            .field("two_factor", &self.two_factor)
             .finish()
     }
 }
@@ -250,7 +305,45 @@ impl Config {
             }
         };
         let cpus = std::thread::available_parallelism().map_or(2, |n| n.get());
+        let plugins = parse_plugins(raw.plugins.as_deref().unwrap_or("two-factor"))?;
+        let app_name = raw.app_name.unwrap_or_else(|| "Portcullis".into());
+        let totp_digits = raw.two_factor_totp_digits.unwrap_or(6);
+        if totp_digits != 6 && totp_digits != 8 {
+            return Err(ConfigError::Invalid {
+                name: "PORTCULLIS_TWO_FACTOR_TOTP_DIGITS",
+                reason: "must be 6 or 8".into(),
+            });
+        }
+        let totp_period = raw.two_factor_totp_period.unwrap_or(30);
+        if totp_period == 0 {
+            return Err(ConfigError::Invalid {
+                name: "PORTCULLIS_TWO_FACTOR_TOTP_PERIOD",
+                reason: "must be at least 1".into(),
+            });
+        }
+        let two_factor = TwoFactorSettings {
+            issuer: raw.two_factor_issuer.unwrap_or_else(|| app_name.clone()),
+            totp_digits,
+            totp_period,
+            skip_verification_on_enable: raw
+                .two_factor_skip_verification_on_enable
+                .unwrap_or(false),
+            allow_passwordless: raw.two_factor_allow_passwordless.unwrap_or(false),
+            otp_webhook_url: raw.otp_webhook_url.filter(|u| !u.is_empty()),
+            otp_log: dev,
+            otp_period: 180,
+            otp_digits: 6,
+            otp_allowed_attempts: 5,
+            challenge_max_age: 600,
+            trust_device_max_age: 2_592_000,
+            challenge_attempts: 5,
+            lockout_max_failed: 10,
+            lockout_seconds: 900,
+        };
         Ok(Self {
+            plugins,
+            app_name,
+            two_factor,
             secret,
             secure_cookies: base_url.starts_with("https://"),
             base_url,
@@ -286,6 +379,14 @@ impl RawConfig {
                 *slot = Some(v.clone());
             }
         }
+        fn flag(slot: &mut Option<bool>, env: &HashMap<String, String>, name: &str) {
+            if let Some(v) = env.get(name) {
+                *slot = Some(matches!(
+                    v.trim().to_ascii_lowercase().as_str(),
+                    "1" | "true" | "yes" | "on"
+                ));
+            }
+        }
         fn parse<T: std::str::FromStr>(
             slot: &mut Option<T>,
             env: &HashMap<String, String>,
@@ -306,9 +407,35 @@ impl RawConfig {
         set(&mut self.base_path, env, "PORTCULLIS_BASE_PATH");
         set(&mut self.trusted_origins, env, "PORTCULLIS_TRUSTED_ORIGINS");
         set(&mut self.log, env, "PORTCULLIS_LOG");
-        if let Some(v) = env.get("PORTCULLIS_DEV") {
-            self.dev = Some(matches!(v.trim(), "1" | "true" | "yes" | "on"));
-        }
+        set(&mut self.plugins, env, "PORTCULLIS_PLUGINS");
+        set(&mut self.app_name, env, "PORTCULLIS_APP_NAME");
+        set(
+            &mut self.two_factor_issuer,
+            env,
+            "PORTCULLIS_TWO_FACTOR_ISSUER",
+        );
+        set(&mut self.otp_webhook_url, env, "PORTCULLIS_OTP_WEBHOOK_URL");
+        flag(&mut self.dev, env, "PORTCULLIS_DEV");
+        flag(
+            &mut self.two_factor_skip_verification_on_enable,
+            env,
+            "PORTCULLIS_TWO_FACTOR_SKIP_VERIFICATION_ON_ENABLE",
+        );
+        flag(
+            &mut self.two_factor_allow_passwordless,
+            env,
+            "PORTCULLIS_TWO_FACTOR_ALLOW_PASSWORDLESS",
+        );
+        parse(
+            &mut self.two_factor_totp_digits,
+            env,
+            "PORTCULLIS_TWO_FACTOR_TOTP_DIGITS",
+        )?;
+        parse(
+            &mut self.two_factor_totp_period,
+            env,
+            "PORTCULLIS_TWO_FACTOR_TOTP_PERIOD",
+        )?;
         parse(
             &mut self.session_expires_in,
             env,
@@ -331,6 +458,23 @@ impl RawConfig {
         )?;
         Ok(())
     }
+}
+
+fn parse_plugins(list: &str) -> Result<Plugins, ConfigError> {
+    let mut plugins = Plugins::default();
+    for name in list.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+        match name {
+            "two-factor" | "twoFactor" => plugins.two_factor = true,
+            "username" => plugins.username = true,
+            other => {
+                return Err(ConfigError::Invalid {
+                    name: "PORTCULLIS_PLUGINS",
+                    reason: format!("unknown plugin {other:?} (known: two-factor, username)"),
+                });
+            }
+        }
+    }
+    Ok(plugins)
 }
 
 fn normalize_base_path(p: &str) -> String {
@@ -391,6 +535,40 @@ mod tests {
         assert_eq!(c.trusted_origins, vec!["http://127.0.0.1:8080"]);
         assert!(!c.secure_cookies);
         assert!(!format!("{c:?}").contains(DEV_SECRET));
+        assert_eq!(
+            c.plugins,
+            Plugins {
+                two_factor: true,
+                username: false
+            }
+        );
+        assert_eq!(c.two_factor.issuer, "Portcullis");
+    }
+
+    #[test]
+    fn plugins_and_two_factor_settings() {
+        let c = Config::from_sources(
+            &env(&[
+                ("PORTCULLIS_DEV", "1"),
+                ("PORTCULLIS_PLUGINS", "username, two-factor"),
+                ("PORTCULLIS_APP_NAME", "My App"),
+                ("PORTCULLIS_TWO_FACTOR_TOTP_DIGITS", "8"),
+            ]),
+            None,
+        )
+        .unwrap();
+        assert!(c.plugins.two_factor && c.plugins.username);
+        assert_eq!(c.two_factor.issuer, "My App");
+        assert_eq!(c.two_factor.totp_digits, 8);
+        for (k, v) in [
+            ("PORTCULLIS_PLUGINS", "magic-link"),
+            ("PORTCULLIS_TWO_FACTOR_TOTP_DIGITS", "7"),
+        ] {
+            assert!(matches!(
+                Config::from_sources(&env(&[("PORTCULLIS_DEV", "1"), (k, v)]), None),
+                Err(ConfigError::Invalid { .. })
+            ));
+        }
     }
 
     #[test]

@@ -5,12 +5,14 @@ pub mod auth;
 pub mod config;
 pub mod cookies;
 pub mod error;
+pub mod hooks;
 pub mod http;
 pub mod output;
 pub mod routes;
 pub mod session;
 pub mod state;
 pub mod store;
+pub mod two_factor;
 
 use std::{net::TcpListener, time::Duration};
 
@@ -45,7 +47,7 @@ pub async fn connect(config: &Config) -> Result<Db, DbErr> {
 /// Registers the whole application on an actix `ServiceConfig`.
 pub fn configure(cfg: &mut web::ServiceConfig, state: &AppState) {
     cfg.app_data(web::Data::new(state.clone()));
-    routes::configure(cfg, &state.config.base_path);
+    routes::configure(cfg, &state.config.base_path, &state.config.plugins);
 }
 
 /// Serves on an already-bound listener (tests bind `127.0.0.1:0`).

@@ -2,16 +2,21 @@
 //! parseSessionOutput): every column not marked `returned: false`, nulls kept as SQL adapters do.
 
 use portcullis_entity::{session, user};
+
+use crate::config::Plugins;
 use portcullis_protocol::model::{Session, User};
 use serde_json::{Map, Value};
 
-pub fn user(u: &user::Model) -> User {
+/// The user object; plugin columns appear only when their plugin is on, as upstream.
+pub fn user(plugins: &Plugins, u: &user::Model) -> User {
     let mut extra = Map::new();
-    // twoFactor plugin column (better-auth: dist/plugins/two-factor/schema.mjs).
-    extra.insert(
-        "twoFactorEnabled".into(),
-        u.two_factor_enabled.map_or(Value::Null, Value::Bool),
-    );
+    if plugins.two_factor {
+        // better-auth: dist/plugins/two-factor/schema.mjs
+        extra.insert(
+            "twoFactorEnabled".into(),
+            u.two_factor_enabled.map_or(Value::Null, Value::Bool),
+        );
+    }
     User {
         id: u.id.clone(),
         name: u.name.clone(),

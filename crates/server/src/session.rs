@@ -34,6 +34,20 @@ pub async fn create(
     user_id: &str,
     dont_remember: bool,
 ) -> ApiResult<session::Model> {
+    let ip = client_ip(req, state.config.dev);
+    let ua = req.header("user-agent").unwrap_or("").to_string();
+    create_with(state, c, user_id, dont_remember, ip, ua).await
+}
+
+/// Creates a session with given `ipAddress`/`userAgent` (session rotation copies the old row's).
+pub async fn create_with(
+    state: &AppState,
+    c: &impl ConnectionTrait,
+    user_id: &str,
+    dont_remember: bool,
+    ip: String,
+    ua: String,
+) -> ApiResult<session::Model> {
     let now = store::now();
     let lifetime = if dont_remember {
         86_400
@@ -42,8 +56,6 @@ pub async fn create(
     };
     let id = generate_id();
     let token = generate_id();
-    let ip = client_ip(req, state.config.dev);
-    let ua = req.header("user-agent").unwrap_or("").to_string();
     let expires_at = now + Duration::seconds(lifetime);
     sessions::insert(
         c,
@@ -68,6 +80,31 @@ pub async fn create(
         user_agent: Some(ua),
         user_id: user_id.to_string(),
     })
+}
+
+/// Session rotation after a 2FA state change: a new session (copying the old one's client
+/// fields), its cookie, then the old row deleted (better-auth: dist/plugins/two-factor/index.mjs,
+/// createSession(userId, false, oldSession) + setSessionCookie + deleteSession).
+pub async fn rotate(
+    state: &AppState,
+    req: &AuthRequest,
+    old: &session::Model,
+    jar: &mut CookieJar,
+) -> ApiResult<session::Model> {
+    let new_session = create_with(
+        state,
+        &state.db.conn,
+        &old.user_id,
+        false,
+        old.ip_address.clone().unwrap_or_default(),
+        old.user_agent.clone().unwrap_or_default(),
+    )
+    .await?;
+    state
+        .cookies
+        .set_session(jar, &req.cookies, &new_session.token, None, None);
+    sessions::delete_by_token(&state.db.conn, &old.token).await?;
+    Ok(new_session)
 }
 
 /// Client IP as Better Auth derives it: `X-Forwarded-For` holding exactly one valid IP; else

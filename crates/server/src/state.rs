@@ -10,6 +10,8 @@ pub struct AppState {
     pub db: Db,
     pub hasher: PasswordHasher,
     pub cookies: CookieSet,
+    /// Outgoing HTTP (OTP webhook).
+    pub http: reqwest::Client,
 }
 
 impl AppState {
@@ -17,6 +19,7 @@ impl AppState {
         Self {
             hasher: PasswordHasher::new(config.password_hash_concurrency),
             cookies: CookieSet::new(&config),
+            http: reqwest::Client::new(),
             config: Arc::new(config),
             db,
         }

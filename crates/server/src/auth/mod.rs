@@ -1,5 +1,9 @@
 //! Security primitives: password hashing, random tokens, origin checks.
 
+pub mod backup_codes;
 pub mod origin;
+pub mod otp;
 pub mod password;
+pub mod symmetric;
 pub mod tokens;
+pub mod totp;

@@ -6,22 +6,24 @@ mod password;
 mod session;
 mod sign_in;
 mod sign_out;
-mod sign_up;
+pub(crate) mod sign_up;
 mod update_user;
 
 use actix_web::{HttpResponse, Route, web};
 use portcullis_protocol::{
     error::{ErrorBody, ErrorCode},
-    validate::{Field, validate_body},
+    validate::{Location, Schema, validate as validate_input},
 };
 
 use crate::{
+    config::Plugins,
     error::{ApiError, ApiResult},
     http::{AllowForm, AuthRequest},
 };
 
 /// Mounts every endpoint under the configured base path.
-pub fn configure(cfg: &mut web::ServiceConfig, base_path: &str) {
+pub fn configure(cfg: &mut web::ServiceConfig, base_path: &str, plugins: &Plugins) {
+    let two_factor = plugins.two_factor;
     cfg.service(
         web::scope(base_path)
             .service(get("/ok", meta::ok))
@@ -44,8 +46,32 @@ pub fn configure(cfg: &mut web::ServiceConfig, base_path: &str) {
             ))
             .service(post("/update-user", update_user::update_user))
             .service(post("/change-password", password::change_password))
+            .configure(|cfg| {
+                if two_factor {
+                    two_factor_routes(cfg)
+                }
+            })
             .default_service(web::to(not_found)),
     );
+}
+
+/// The two-factor plugin's endpoints (only when the plugin is on, as upstream).
+fn two_factor_routes(cfg: &mut web::ServiceConfig) {
+    use crate::two_factor::routes as tf;
+    cfg.service(post("/two-factor/enable", tf::enable))
+        .service(post("/two-factor/disable", tf::disable))
+        .service(post("/two-factor/get-totp-uri", tf::get_totp_uri))
+        .service(post("/two-factor/verify-totp", tf::verify_totp))
+        .service(post("/two-factor/send-otp", tf::send_otp))
+        .service(post("/two-factor/verify-otp", tf::verify_otp))
+        .service(post(
+            "/two-factor/generate-backup-codes",
+            tf::generate_backup_codes,
+        ))
+        .service(post(
+            "/two-factor/verify-backup-code",
+            tf::verify_backup_code,
+        ));
 }
 
 fn resource(path: &str, route: Route) -> actix_web::Resource {
@@ -79,8 +105,8 @@ pub async fn not_found() -> HttpResponse {
 }
 
 /// Runs a route's body schema; failures are 400 VALIDATION_ERROR with zod's message.
-pub(crate) fn validate(req: &AuthRequest, fields: &[Field]) -> ApiResult<()> {
-    validate_body(req.body.as_ref(), fields).map_err(|message| {
+pub(crate) fn validate(req: &AuthRequest, schema: &Schema<'_>) -> ApiResult<()> {
+    validate_input(req.body.as_ref(), schema, Location::Body).map_err(|message| {
         ApiError::body(
             actix_web::http::StatusCode::BAD_REQUEST,
             ErrorBody::with_message(ErrorCode::ValidationError, message),

@@ -1,11 +1,7 @@
 //! `POST /change-password` (better-auth: dist/api/routes/password.mjs changePassword).
 
 use actix_web::web;
-use portcullis_protocol::{
-    error::ErrorCode,
-    model::ChangePasswordResponse,
-    validate::{Field, Rule},
-};
+use portcullis_protocol::{error::ErrorCode, model::ChangePasswordResponse, validate::schemas};
 use sea_orm::TransactionTrait;
 
 use super::sign_up::{check_password_length, check_password_not_too_long};
@@ -17,14 +13,8 @@ use crate::{
     store::{self, accounts, sessions},
 };
 
-const SCHEMA: &[Field] = &[
-    Field::required("newPassword", Rule::String),
-    Field::required("currentPassword", Rule::String),
-    Field::optional("revokeOtherSessions", Rule::Bool),
-];
-
 pub async fn change_password(state: web::Data<AppState>, req: AuthRequest) -> ApiResult<Reply> {
-    super::validate(&req, SCHEMA)?;
+    super::validate(&req, &schemas::CHANGE_PASSWORD)?;
     let mut jar = CookieJar::new();
     let current = session::require(&state, &req, &mut jar).await?;
     let new_password = req.str_field("newPassword").unwrap_or_default();
@@ -64,7 +54,7 @@ pub async fn change_password(state: web::Data<AppState>, req: AuthRequest) -> Ap
     });
     Ok(Reply::json(&ChangePasswordResponse {
         token,
-        user: output::user(&current.user),
+        user: output::user(&state.config.plugins, &current.user),
     })
     .cookies(jar))
 }

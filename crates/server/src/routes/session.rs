@@ -11,7 +11,7 @@ use actix_web::{
 use portcullis_protocol::{
     error::ErrorCode,
     model::{SessionWithUser, StatusResponse},
-    validate::{Field, Rule},
+    validate::schemas,
 };
 
 use crate::{
@@ -31,7 +31,7 @@ pub async fn get_session(state: web::Data<AppState>, req: AuthRequest) -> ApiRes
     let reply = match current {
         Some(c) => Reply::json(&SessionWithUser {
             session: output::session(&c.session),
-            user: output::user(&c.user),
+            user: output::user(&state.config.plugins, &c.user),
         }),
         None => Reply::json(&serde_json::Value::Null),
     };
@@ -67,11 +67,9 @@ pub async fn list_sessions(state: web::Data<AppState>, req: AuthRequest) -> ApiR
     Ok(Reply::json(&list).cookies(jar))
 }
 
-const REVOKE_SCHEMA: &[Field] = &[Field::required("token", Rule::String)];
-
 /// `POST /revoke-session`: deletes the token if it is the caller's; always `{status:true}`.
 pub async fn revoke_session(state: web::Data<AppState>, req: AuthRequest) -> ApiResult<Reply> {
-    super::validate(&req, REVOKE_SCHEMA)?;
+    super::validate(&req, &schemas::REVOKE_SESSION)?;
     let mut jar = CookieJar::new();
     let current = session::require(&state, &req, &mut jar).await?;
     let token = req.str_field("token").unwrap_or_default();

@@ -3,29 +3,22 @@
 use actix_web::web;
 use portcullis_protocol::{
     error::ErrorCode,
-    model::SignInResponse,
-    validate::{Field, Rule, is_email},
+    validate::{is_email, schemas},
 };
 
 use super::sign_up::check_password_not_too_long;
 use crate::{
     auth::origin::validate_form_csrf,
     error::{ApiError, ApiResult},
+    hooks::{self, SignIn},
     http::{AuthRequest, CookieJar, Reply, request::origin_error},
-    output, session,
+    session,
     state::AppState,
     store::{accounts, users},
 };
 
-const SCHEMA: &[Field] = &[
-    Field::required("email", Rule::String),
-    Field::required("password", Rule::String),
-    Field::optional("callbackURL", Rule::String),
-    Field::optional("rememberMe", Rule::Bool),
-];
-
 pub async fn sign_in_email(state: web::Data<AppState>, req: AuthRequest) -> ApiResult<Reply> {
-    super::validate(&req, SCHEMA)?;
+    super::validate(&req, &schemas::SIGN_IN_EMAIL)?;
     validate_form_csrf(&req.origin_headers(), &state.config.trusted_origins)
         .map_err(origin_error)?;
     let email = req.str_field("email").unwrap_or_default();
@@ -60,16 +53,14 @@ pub async fn sign_in_email(state: web::Data<AppState>, req: AuthRequest) -> ApiR
         Some(dont_remember),
         None,
     );
-    let callback = req.str_field("callbackURL").filter(|s| !s.is_empty());
-    let mut reply = Reply::json(&SignInResponse {
-        redirect: callback.is_some(),
-        token: new_session.token,
-        url: callback.map(str::to_owned),
-        user: output::user(&user),
-    })
-    .cookies(jar);
-    if let Some(cb) = callback {
-        reply = reply.header("location", cb);
-    }
-    Ok(reply)
+    let sign_in = SignIn {
+        user,
+        session: new_session,
+        jar,
+        callback_url: req
+            .str_field("callbackURL")
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned),
+    };
+    hooks::after_sign_in(&state, &req, sign_in).await
 }

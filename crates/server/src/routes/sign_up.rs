@@ -4,7 +4,7 @@ use actix_web::{http::StatusCode, web};
 use portcullis_protocol::{
     error::ErrorCode,
     model::SignUpResponse,
-    validate::{Field, Rule, is_email},
+    validate::{is_email, schemas},
 };
 use sea_orm::{SqlErr, TransactionTrait};
 
@@ -21,17 +21,8 @@ use crate::{
     store::{self, accounts, users},
 };
 
-const SCHEMA: &[Field] = &[
-    Field::required("name", Rule::String),
-    Field::required("email", Rule::Email),
-    Field::required("password", Rule::NonEmptyString),
-    Field::optional("image", Rule::String),
-    Field::optional("callbackURL", Rule::String),
-    Field::optional("rememberMe", Rule::Bool),
-];
-
 pub async fn sign_up_email(state: web::Data<AppState>, req: AuthRequest) -> ApiResult<Reply> {
-    super::validate(&req, SCHEMA)?;
+    super::validate(&req, &schemas::SIGN_UP_EMAIL)?;
     validate_form_csrf(&req.origin_headers(), &state.config.trusted_origins)
         .map_err(origin_error)?;
     let (Some(name), Some(email), Some(password)) = (
@@ -97,7 +88,7 @@ pub async fn sign_up_email(state: web::Data<AppState>, req: AuthRequest) -> ApiR
     );
     Ok(Reply::json(&SignUpResponse {
         token: Some(new_session.token),
-        user: output::user(&user),
+        user: output::user(&state.config.plugins, &user),
     })
     .cookies(jar))
 }

@@ -4,7 +4,7 @@ use actix_web::{http::StatusCode, web};
 use portcullis_protocol::{
     error::{ErrorBody, ErrorCode},
     model::StatusResponse,
-    validate::{Field, Rule},
+    validate::schemas,
 };
 use serde_json::Value;
 
@@ -16,15 +16,12 @@ use crate::{
     store::{self, users},
 };
 
-/// The body is any JSON object (`z.record(z.string(), z.any())`).
-const SCHEMA: &[Field] = &[Field::root(Rule::Record)];
-
 /// Plugin columns clients may not set (`input: false`): a truthy value is refused, a falsy one is
 /// ignored (better-auth: dist/db/schema.mjs parseInputData).
 const INPUT_FALSE_FIELDS: &[&str] = &["twoFactorEnabled"];
 
 pub async fn update_user(state: web::Data<AppState>, req: AuthRequest) -> ApiResult<Reply> {
-    super::validate(&req, SCHEMA)?;
+    super::validate(&req, &schemas::UPDATE_USER)?;
     let mut jar = CookieJar::new();
     let current = session::require(&state, &req, &mut jar).await?;
     let body = req.body_object();

@@ -3,8 +3,11 @@
 //! backend (ISO text on SQLite, timestamptz on PostgreSQL, timestamp(3) on MySQL).
 
 pub mod accounts;
+pub mod backup_codes;
 pub mod sessions;
+pub mod two_factor;
 pub mod users;
+pub mod verifications;
 
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Value};
 use time::OffsetDateTime;

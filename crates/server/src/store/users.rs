@@ -102,3 +102,20 @@ pub async fn update(
     c.execute(&stmt).await?;
     Ok(())
 }
+
+/// Sets `twoFactorEnabled` (the two-factor plugin's user column).
+pub async fn set_two_factor_enabled(
+    c: &impl ConnectionTrait,
+    id: &str,
+    enabled: bool,
+    now: OffsetDateTime,
+) -> Result<(), DbErr> {
+    let stmt = Query::update()
+        .table(user::Entity)
+        .value(user::Column::TwoFactorEnabled, enabled)
+        .value(user::Column::UpdatedAt, ts(backend_of(c), now))
+        .and_where(user::Column::Id.eq(id))
+        .to_owned();
+    c.execute(&stmt).await?;
+    Ok(())
+}

@@ -1,0 +1,65 @@
+//! After-hooks on sign-in routes, as Better Auth plugins register them (`hooks.after` with a path
+//! matcher; better-auth: dist/api/to-auth-endpoints.mjs runs them after the handler). Every route
+//! that signs a user in with a credential — `/sign-in/email`, `/sign-in/username` — ends by
+//! calling [`after_sign_in`] with what it produced; each enabled plugin's hook may then rewrite
+//! the response (the two-factor gate replaces it with a challenge).
+
+use portcullis_entity::{session, user};
+use portcullis_protocol::model::SignInResponse;
+
+use crate::{
+    error::ApiResult,
+    http::{AuthRequest, CookieJar, Reply},
+    output,
+    state::AppState,
+    two_factor,
+};
+
+/// A completed credential sign-in, before after-hooks: the new session, its cookies, and the
+/// response the route would send.
+pub struct SignIn {
+    pub user: user::Model,
+    pub session: session::Model,
+    pub jar: CookieJar,
+    pub callback_url: Option<String>,
+}
+
+/// What a hook decided.
+pub enum Outcome {
+    /// Carry on with (possibly changed) sign-in.
+    Continue(SignIn),
+    /// Answer this instead.
+    Respond(Reply),
+}
+
+/// Runs the enabled plugins' sign-in hooks in order, then renders the normal sign-in response.
+pub async fn after_sign_in(
+    state: &AppState,
+    req: &AuthRequest,
+    sign_in: SignIn,
+) -> ApiResult<Reply> {
+    let mut sign_in = sign_in;
+    if state.config.plugins.two_factor {
+        match two_factor::gate::after_sign_in(state, req, sign_in).await? {
+            Outcome::Continue(s) => sign_in = s,
+            Outcome::Respond(reply) => return Ok(reply),
+        }
+    }
+    Ok(render(state, sign_in))
+}
+
+/// `{redirect, token, url?, user}` plus `Location` when a callback URL was given
+/// (better-auth: dist/api/routes/sign-in.mjs).
+fn render(state: &AppState, s: SignIn) -> Reply {
+    let mut reply = Reply::json(&SignInResponse {
+        redirect: s.callback_url.is_some(),
+        token: s.session.token.clone(),
+        url: s.callback_url.clone(),
+        user: output::user(&state.config.plugins, &s.user),
+    })
+    .cookies(s.jar);
+    if let Some(cb) = s.callback_url {
+        reply = reply.header("location", cb);
+    }
+    reply
+}

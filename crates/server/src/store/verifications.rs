@@ -1,0 +1,95 @@
+//! `verification` rows: Better Auth's generic short-lived records (2FA challenges, attempt
+//! counters, OTPs, trusted devices). better-auth: dist/db/internal-adapter.mjs
+//! (createVerificationValue, findVerificationValue, consumeVerificationValue,
+//! deleteVerificationByIdentifier).
+
+use portcullis_entity::verification;
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, sea_query::Query,
+};
+use time::OffsetDateTime;
+
+use super::{backend_of, now, ts};
+use crate::auth::tokens::generate_id;
+
+pub async fn create(
+    c: &impl ConnectionTrait,
+    identifier: &str,
+    value: &str,
+    expires_at: OffsetDateTime,
+) -> Result<(), DbErr> {
+    let b = backend_of(c);
+    let t = now();
+    let stmt = Query::insert()
+        .into_table(verification::Entity)
+        .columns([
+            verification::Column::Id,
+            verification::Column::Identifier,
+            verification::Column::Value,
+            verification::Column::ExpiresAt,
+            verification::Column::CreatedAt,
+            verification::Column::UpdatedAt,
+        ])
+        .values([
+            generate_id().into(),
+            identifier.into(),
+            value.into(),
+            ts(b, expires_at).into(),
+            ts(b, t).into(),
+            ts(b, t).into(),
+        ])
+        .map_err(|e| DbErr::Custom(e.to_string()))?
+        .to_owned();
+    c.execute(&stmt).await?;
+    Ok(())
+}
+
+/// The newest row for `identifier`, expired or not (callers check `expiresAt`).
+pub async fn find(
+    c: &impl ConnectionTrait,
+    identifier: &str,
+) -> Result<Option<verification::Model>, DbErr> {
+    verification::Entity::find()
+        .filter(verification::Column::Identifier.eq(identifier))
+        .order_by_desc(verification::Column::CreatedAt)
+        .one(c)
+        .await
+}
+
+/// Atomically takes the newest row for `identifier`: of concurrent callers exactly one gets it
+/// (the one whose `DELETE … WHERE id = ?` removed it); older duplicates go too. An expired row
+/// is deleted but reported as absent.
+pub async fn consume(
+    c: &impl ConnectionTrait,
+    identifier: &str,
+) -> Result<Option<verification::Model>, DbErr> {
+    let Some(row) = find(c, identifier).await? else {
+        return Ok(None);
+    };
+    let won = verification::Entity::delete_many()
+        .filter(verification::Column::Id.eq(&row.id))
+        .exec(c)
+        .await?
+        .rows_affected
+        == 1;
+    if !won {
+        return Ok(None);
+    }
+    verification::Entity::delete_many()
+        .filter(verification::Column::Identifier.eq(identifier))
+        .filter(verification::Column::CreatedAt.lte(ts(backend_of(c), row.created_at.0)))
+        .exec(c)
+        .await?;
+    if row.expires_at.0 < now() {
+        return Ok(None);
+    }
+    Ok(Some(row))
+}
+
+pub async fn delete_by_identifier(c: &impl ConnectionTrait, identifier: &str) -> Result<(), DbErr> {
+    verification::Entity::delete_many()
+        .filter(verification::Column::Identifier.eq(identifier))
+        .exec(c)
+        .await?;
+    Ok(())
+}

@@ -1,0 +1,280 @@
+//! The shared machinery of the dual-mode verify endpoints (verify-totp, send-otp, verify-otp,
+//! verify-backup-code): who is verifying (a signed-in user, or a pending sign-in challenge), the
+//! per-challenge attempt gate, the account lockout, and completing a challenge.
+//! better-auth: dist/plugins/two-factor/verify-two-factor.mjs.
+
+use actix_web::http::StatusCode;
+use portcullis_entity::{session as session_row, two_factor, user};
+use portcullis_protocol::{
+    error::{ErrorBody, ErrorCode},
+    model::TokenUserResponse,
+    signed::hmac_base64url,
+};
+use time::Duration;
+
+use crate::{
+    auth::tokens::random_from,
+    error::{ApiError, ApiResult},
+    http::{AuthRequest, CookieJar, Reply},
+    output,
+    session::{self, Current, Lookup},
+    state::AppState,
+    store::{self, two_factor as factors, users, verifications},
+};
+
+/// Better Auth's generateRandomString alphabet (better-auth: dist/crypto/random.mjs).
+pub const ID_ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ-_";
+
+/// Who is verifying.
+pub enum Mode {
+    /// A signed-in user (enrolment, re-verification). Challenge cookies are ignored.
+    Session(Box<Current>),
+    /// A sign-in waiting for its second factor.
+    Challenge(Challenge),
+}
+
+pub struct Challenge {
+    /// The `2fa-…` identifier carried by the signed `two_factor` cookie.
+    pub id: String,
+    pub user: user::Model,
+    pub expires_at: time::OffsetDateTime,
+}
+
+impl Mode {
+    pub fn user(&self) -> &user::Model {
+        match self {
+            Mode::Session(c) => &c.user,
+            Mode::Challenge(c) => &c.user,
+        }
+    }
+
+    pub fn is_sign_in(&self) -> bool {
+        matches!(self, Mode::Challenge(_))
+    }
+
+    /// Key of OTP rows: the challenge id, or `<userId>!<sessionId>` when signed in.
+    pub fn otp_key(&self) -> String {
+        match self {
+            Mode::Session(c) => format!("{}!{}", c.user.id, c.session.id),
+            Mode::Challenge(c) => c.id.clone(),
+        }
+    }
+}
+
+fn invalid_cookie() -> ApiError {
+    ApiError::unauthorized(ErrorCode::InvalidTwoFactorCookie)
+}
+
+/// verifyTwoFactor: an authoritative session wins; otherwise the challenge named by the signed
+/// `two_factor` cookie, which must exist, be unexpired, and name an existing user.
+pub async fn resolve(state: &AppState, req: &AuthRequest, jar: &mut CookieJar) -> ApiResult<Mode> {
+    if let Ok((Some(current), cookies)) = session::get_session(state, req, Lookup::default()).await
+    {
+        jar.extend(cookies);
+        return Ok(Mode::Session(Box::new(current)));
+    }
+    let names = &state.cookies.names;
+    let id = state
+        .cookies
+        .read_signed(&req.cookies, &names.two_factor)
+        .ok_or_else(invalid_cookie)?;
+    let row = verifications::find(&state.db.conn, &id)
+        .await?
+        .filter(|r| r.expires_at.0 > store::now())
+        .ok_or_else(invalid_cookie)?;
+    let user = users::find_by_id(&state.db.conn, &row.value)
+        .await?
+        .ok_or_else(invalid_cookie)?;
+    Ok(Mode::Challenge(Challenge {
+        id,
+        user,
+        expires_at: row.expires_at.0,
+    }))
+}
+
+/// A started attempt on a challenge; the caller records its result.
+pub struct Attempt {
+    identifier: String,
+    count: u32,
+    expires_at: time::OffsetDateTime,
+}
+
+impl Attempt {
+    pub async fn record_failure(&self, state: &AppState) -> ApiResult<()> {
+        self.rearm(state, self.count + 1).await
+    }
+
+    /// Puts the counter back unchanged (an internal error is not the user's attempt).
+    pub async fn restore(&self, state: &AppState) -> ApiResult<()> {
+        self.rearm(state, self.count).await
+    }
+
+    async fn rearm(&self, state: &AppState, count: u32) -> ApiResult<()> {
+        verifications::create(
+            &state.db.conn,
+            &self.identifier,
+            &count.to_string(),
+            self.expires_at,
+        )
+        .await?;
+        Ok(())
+    }
+}
+
+/// beginAttempt: takes the challenge's `2fa-attempts-…` counter; at the limit the challenge is
+/// revoked and the cookie expired (400 TOO_MANY_ATTEMPTS_REQUEST_NEW_CODE).
+pub async fn begin_attempt(state: &AppState, challenge: &Challenge) -> ApiResult<Attempt> {
+    let identifier = format!("2fa-attempts-{}", challenge.id);
+    let consumed = verifications::consume(&state.db.conn, &identifier)
+        .await?
+        .ok_or_else(invalid_cookie)?;
+    let allowed = state.config.two_factor.challenge_attempts;
+    let count = consumed.value.parse::<u32>().unwrap_or(allowed);
+    if count >= allowed {
+        verifications::consume(&state.db.conn, &challenge.id).await?;
+        return Err(
+            ApiError::bad_request(ErrorCode::TooManyAttemptsRequestNewCode)
+                .with_cookies(vec![state.cookies.expired(&state.cookies.names.two_factor)]),
+        );
+    }
+    Ok(Attempt {
+        identifier,
+        count,
+        expires_at: challenge.expires_at,
+    })
+}
+
+/// assertTwoFactorNotLocked: 429 while locked; an expired lock is cleared.
+pub async fn assert_not_locked(state: &AppState, factor: &two_factor::Model) -> ApiResult<()> {
+    let Some(locked_until) = &factor.locked_until else {
+        return Ok(());
+    };
+    if locked_until.0 > store::now() {
+        return Err(ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            ErrorCode::AccountTemporarilyLocked,
+        ));
+    }
+    factors::reset_failures(&state.db.conn, &factor.user_id).await?;
+    Ok(())
+}
+
+pub async fn record_lockout_failure(state: &AppState, user_id: &str) -> ApiResult<()> {
+    let tf = &state.config.two_factor;
+    let until = store::now() + Duration::seconds(tf.lockout_seconds);
+    factors::record_failure(&state.db.conn, user_id, tf.lockout_max_failed, until).await?;
+    Ok(())
+}
+
+/// A failed code: the challenge's attempt counter and, on sign-in, the account's lockout counter.
+pub async fn fail(
+    state: &AppState,
+    mode: &Mode,
+    attempt: Option<&Attempt>,
+    code: ErrorCode,
+) -> ApiError {
+    if let Some(a) = attempt
+        && let Err(e) = a.record_failure(state).await
+    {
+        return e;
+    }
+    if mode.is_sign_in()
+        && let Err(e) = record_lockout_failure(state, &mode.user().id).await
+    {
+        return e;
+    }
+    ApiError::unauthorized(code)
+}
+
+/// valid(): finishes a successful verification.
+/// - Challenge: consumes it (only one concurrent caller can), creates the session (not remembered
+///   if the sign-in said so), sets its cookie, expires `two_factor`, and trusts the device if asked.
+/// - Signed in: answers with the request's own session token and the user as loaded (upstream
+///   quirk kept: during enrolment that token was just rotated away; the new one is in Set-Cookie).
+pub async fn complete(
+    state: &AppState,
+    req: &AuthRequest,
+    mode: &Mode,
+    mut jar: CookieJar,
+) -> ApiResult<Reply> {
+    let cookies = &state.cookies;
+    match mode {
+        Mode::Session(current) => Ok(Reply::json(&TokenUserResponse {
+            token: Some(current.session.token.clone()),
+            user: output::user(&state.config.plugins, &current.user),
+        })
+        .cookies(jar)),
+        Mode::Challenge(ch) => {
+            let consumed = verifications::consume(&state.db.conn, &ch.id).await?;
+            if consumed.is_none_or(|row| row.value != ch.user.id) {
+                jar.expire(cookies.expired(&cookies.names.two_factor));
+                return Err(invalid_cookie().with_cookies(jar.into_lines()));
+            }
+            let dont_remember = cookies
+                .read_signed(&req.cookies, &cookies.names.dont_remember)
+                .is_some();
+            let new_session =
+                session::create(state, &state.db.conn, req, &ch.user.id, dont_remember)
+                    .await
+                    .map_err(|_| failed_to_create_session())?;
+            cookies.set_session(&mut jar, &req.cookies, &new_session.token, None, None);
+            jar.expire(cookies.expired(&cookies.names.two_factor));
+            if req.bool_field("trustDevice") == Some(true) {
+                trust_device(state, &ch.user.id, &mut jar).await?;
+                jar.expire(cookies.expired(&cookies.names.dont_remember));
+            }
+            Ok(Reply::json(&TokenUserResponse {
+                token: Some(new_session.token),
+                user: output::user(&state.config.plugins, &ch.user),
+            })
+            .cookies(jar))
+        }
+    }
+}
+
+fn failed_to_create_session() -> ApiError {
+    ApiError::body(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        ErrorBody::with_message(ErrorCode::FailedToCreateSession, "failed to create session"),
+    )
+}
+
+/// Issues a trusted-device record and cookie: row `trust-device-<32>` → userId, cookie
+/// `<HMAC(secret, "<userId>!<id>")>!<id>` (better-auth: verify-two-factor.mjs).
+pub async fn trust_device(state: &AppState, user_id: &str, jar: &mut CookieJar) -> ApiResult<()> {
+    let max_age = state.config.two_factor.trust_device_max_age;
+    let identifier = format!("trust-device-{}", random_from(ID_ALPHABET, 32));
+    let token = hmac_base64url(
+        state.config.secret.as_bytes(),
+        &format!("{user_id}!{identifier}"),
+    );
+    verifications::create(
+        &state.db.conn,
+        &identifier,
+        user_id,
+        store::now() + Duration::seconds(max_age),
+    )
+    .await?;
+    jar.set(state.cookies.signed(
+        &state.cookies.names.trust_device,
+        &format!("{token}!{identifier}"),
+        Some(max_age),
+    ));
+    Ok(())
+}
+
+/// Enrolment: the first successful verification turns 2FA on and rotates the session.
+pub async fn enable_and_rotate(
+    state: &AppState,
+    req: &AuthRequest,
+    old: &session_row::Model,
+    user_id: &str,
+    jar: &mut CookieJar,
+) -> ApiResult<(user::Model, session_row::Model)> {
+    users::set_two_factor_enabled(&state.db.conn, user_id, true, store::now()).await?;
+    let user = users::find_by_id(&state.db.conn, user_id)
+        .await?
+        .ok_or_else(|| ApiError::unauthorized(ErrorCode::Unauthorized))?;
+    let new_session = session::rotate(state, req, old, jar).await?;
+    Ok((user, new_session))
+}
