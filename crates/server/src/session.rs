@@ -199,13 +199,16 @@ pub async fn require(
     req: &AuthRequest,
     jar: &mut CookieJar,
 ) -> ApiResult<Current> {
-    let (current, cookies) = get_session(state, req, Lookup::default()).await?;
-    match current {
-        Some(c) => {
+    match get_session(state, req, Lookup::default()).await {
+        Ok((Some(c), cookies)) => {
             jar.extend(cookies);
             Ok(c)
         }
-        None => Err(ApiError::unauthorized(ErrorCode::Unauthorized)),
+        // getSessionFromCtx swallows lookup failures: the caller is simply not signed in.
+        Ok((None, _)) | Err(ApiError::Api { .. }) => {
+            Err(ApiError::unauthorized(ErrorCode::Unauthorized))
+        }
+        Err(e) => Err(e),
     }
 }
 

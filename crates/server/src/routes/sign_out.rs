@@ -1,7 +1,7 @@
 //! `POST /sign-out` (better-auth: dist/api/routes/sign-out.mjs).
 
 use actix_web::web;
-use portcullis_protocol::model::SuccessResponse;
+use portcullis_protocol::{model::SuccessResponse, validate::schemas};
 
 use crate::{
     error::ApiResult,
@@ -11,6 +11,7 @@ use crate::{
 };
 
 pub async fn sign_out(state: web::Data<AppState>, req: AuthRequest) -> ApiResult<Reply> {
+    super::validate(&req, &schemas::SIGN_OUT)?;
     let cookies = &state.cookies;
     if let Some(token) = cookies.read_signed(&req.cookies, &cookies.names.session_token) {
         sessions::delete_by_token(&state.db.conn, &token).await?;

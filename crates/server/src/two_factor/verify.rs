@@ -68,10 +68,14 @@ fn invalid_cookie() -> ApiError {
 /// verifyTwoFactor: an authoritative session wins; otherwise the challenge named by the signed
 /// `two_factor` cookie, which must exist, be unexpired, and name an existing user.
 pub async fn resolve(state: &AppState, req: &AuthRequest, jar: &mut CookieJar) -> ApiResult<Mode> {
-    if let Ok((Some(current), cookies)) = session::get_session(state, req, Lookup::default()).await
-    {
-        jar.extend(cookies);
-        return Ok(Mode::Session(Box::new(current)));
+    match session::get_session(state, req, Lookup::default()).await {
+        Ok((Some(current), cookies)) => {
+            jar.extend(cookies);
+            return Ok(Mode::Session(Box::new(current)));
+        }
+        // As upstream's getSessionFromCtx: a failed lookup counts as no session.
+        Ok((None, _)) | Err(ApiError::Api { .. }) => {}
+        Err(e) => return Err(e),
     }
     let names = &state.cookies.names;
     let id = state
