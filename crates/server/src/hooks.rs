@@ -27,7 +27,7 @@ pub struct SignIn {
 /// What a hook decided.
 pub enum Outcome {
     /// Carry on with (possibly changed) sign-in.
-    Continue(SignIn),
+    Continue(Box<SignIn>),
     /// Answer this instead.
     Respond(Reply),
 }
@@ -41,7 +41,7 @@ pub async fn after_sign_in(
     let mut sign_in = sign_in;
     if state.config.plugins.two_factor {
         match two_factor::gate::after_sign_in(state, req, sign_in).await? {
-            Outcome::Continue(s) => sign_in = s,
+            Outcome::Continue(s) => sign_in = *s,
             Outcome::Respond(reply) => return Ok(reply),
         }
     }

@@ -27,7 +27,7 @@ pub async fn after_sign_in(
     mut s: SignIn,
 ) -> ApiResult<Outcome> {
     if s.user.two_factor_enabled != Some(true) {
-        return Ok(Outcome::Continue(s));
+        return Ok(Outcome::Continue(Box::new(s)));
     }
     let cookies = &state.cookies;
     let trust_cookie = cookies.read_signed(&req.cookies, &cookies.names.trust_device);
@@ -37,7 +37,7 @@ pub async fn after_sign_in(
         // Rotate: the old record goes, a fresh one (and a fresh 30-day cookie) replaces it.
         verifications::delete_by_identifier(&state.db.conn, &identifier).await?;
         trust_device(state, &s.user.id, &mut s.jar).await?;
-        return Ok(Outcome::Continue(s));
+        return Ok(Outcome::Continue(Box::new(s)));
     }
 
     let mut jar = s.jar;

@@ -174,12 +174,14 @@ pub async fn get_totp_uri(state: web::Data<AppState>, req: AuthRequest) -> ApiRe
         .await?
         .ok_or_else(|| ApiError::bad_request(ErrorCode::TotpNotEnabled))?;
     check_password(&state, &req, &current.user.id).await?;
-    let secret = symmetric::decrypt(&state.config.secret, &factor.secret)
+    // Imported `base32:` secrets are shown as their decoded key, as upstream's decryptTOTPSecret.
+    let key = symmetric::decrypt(&state.config.secret, &factor.secret)
+        .and_then(|s| totp::key_bytes(&s))
         .ok_or_else(|| ApiError::bad_request(ErrorCode::TotpNotEnabled))?;
     let tf = &state.config.two_factor;
     Ok(Reply::json(&TotpUriResponse {
-        totp_uri: totp::totp_uri(
-            &secret,
+        totp_uri: totp::totp_uri_for_key(
+            &key,
             &tf.issuer,
             &current.user.email,
             tf.totp_digits,
