@@ -685,7 +685,104 @@ async fn set_session_time(s: &TestServer, token: &str, column: &str, t: time::Of
     conn.execute(&stmt).await.unwrap();
 }
 
+async fn dead_session_cookies_are_cleared_on_401(s: &TestServer) {
+    let mut c = s.client();
+    c.sign_up(&email("dead"), PW).await;
+    let jar = c.jar.clone();
+    c.raw(Method::POST, "/sign-out", None, &[]).await;
+    c.jar = jar; // still holding the well-signed cookie of a deleted session
+    let res = c.get("/list-sessions").await;
+    res.assert_error(401, "UNAUTHORIZED", "Unauthorized");
+    assert_eq!(
+        res.set_cookies,
+        [
+            "better-auth.session_token=; Max-Age=0; Path=/; HttpOnly; SameSite=Lax",
+            "better-auth.session_data=; Max-Age=0; Path=/; HttpOnly; SameSite=Lax",
+            "better-auth.dont_remember=; Max-Age=0; Path=/; HttpOnly; SameSite=Lax",
+        ]
+    );
+}
+
+async fn request_framing_edge_cases(s: &TestServer) {
+    let e = email("edge");
+    let mut c = s.client();
+    c.sign_up(&e, PW).await;
+    // session_data chunks are cleared like the unchunked cookie.
+    c.jar
+        .push(("better-auth.session_data.0".into(), "abc".into()));
+    c.jar
+        .push(("better-auth.session_data.1".into(), "def".into()));
+    let res = c.get("/get-session").await;
+    assert_eq!(
+        res.set_cookies,
+        [
+            "better-auth.session_data.0=; Max-Age=0; Path=/; HttpOnly; SameSite=Lax",
+            "better-auth.session_data.1=; Max-Age=0; Path=/; HttpOnly; SameSite=Lax",
+        ]
+    );
+    // A UTF-8 byte-order mark before JSON is tolerated.
+    let mut anon = s.client();
+    let body = format!("\u{feff}{}", json!({"email": e, "password": PW}));
+    let res = anon
+        .raw(
+            Method::POST,
+            "/sign-in/email",
+            Some(("application/json", body)),
+            &[],
+        )
+        .await;
+    assert_eq!(res.status, 200, "{}", res.text);
+    // An empty callbackURL is echoed as url but is no redirect.
+    let res = s
+        .client()
+        .post(
+            "/sign-in/email",
+            json!({"email": e, "password": PW, "callbackURL": ""}),
+        )
+        .await;
+    let body = res.json();
+    assert_eq!(body["url"], "");
+    assert_eq!(body["redirect"], false);
+    assert!(res.headers.get("location").is_none());
+    // 415 quotes the whole Content-Type header.
+    s.client()
+        .raw(Method::POST, "/update-user", Some(("multipart/form-data; boundary=XX", "x".into())), &[])
+        .await
+        .assert_error(
+            415,
+            "UNSUPPORTED_MEDIA_TYPE",
+            "Content-Type \"multipart/form-data; boundary=XX\" is not allowed. Allowed types: application/json",
+        );
+    // Percent-encoded paths do not match routes.
+    let res = s.client().get("/%6Fk").await;
+    assert_eq!(res.status, 404);
+    assert_eq!(res.text, "");
+    // IPv6 client addresses are stored as Better Auth normalizes them.
+    let mut v6 = s.client();
+    let body = json!({"email": e, "password": PW}).to_string();
+    v6.raw(
+        Method::POST,
+        "/sign-in/email",
+        Some(("application/json", body)),
+        &[("x-forwarded-for", "2001:DB8::1")],
+    )
+    .await;
+    assert_eq!(
+        v6.get("/get-session").await.json()["session"]["ipAddress"],
+        "2001:0db8:0000:0000:0000:0000:0000:0000"
+    );
+    // sign-out validates its optional body.
+    c.post("/sign-out", json!([])).await.assert_error(
+        400,
+        "VALIDATION_ERROR",
+        "[body] Invalid input: expected object, received array",
+    );
+    assert_ne!(c.get("/get-session").await.text, "null");
+}
+
 on_every_backend!(
+    dead_session_cookies_are_cleared_on_401,
+    request_framing_edge_cases,
     sign_up_returns_user_token_and_signed_cookie,
     get_session_shape_and_signed_out_null,
     sign_in_success_failure_and_no_enumeration,

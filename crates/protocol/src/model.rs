@@ -245,7 +245,6 @@ pub mod iso_date {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct User {
-    pub id: String,
     pub name: String,
     pub email: String,
     pub email_verified: bool,
@@ -256,6 +255,8 @@ pub struct User {
     pub updated_at: OffsetDateTime,
     #[serde(flatten)]
     pub extra: Map<String, Value>,
+    /// Last, as Better Auth's SQL adapters return it (key order is cosmetic for clients).
+    pub id: String,
 }
 
 /// The session object (`parseSessionOutput`, `better-auth: dist/db/schema.mjs`). The token *is*
@@ -265,7 +266,6 @@ pub struct User {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Session {
-    pub id: String,
     #[serde(with = "iso_date")]
     pub expires_at: OffsetDateTime,
     pub token: String,
@@ -276,6 +276,7 @@ pub struct Session {
     pub ip_address: Option<String>,
     pub user_agent: Option<String>,
     pub user_id: String,
+    pub id: String,
 }
 
 /// An element of `/list-accounts`: the account row minus tokens, token expiries and password,

@@ -49,16 +49,22 @@ pub async fn after_sign_in(
 }
 
 /// `{redirect, token, url?, user}` plus `Location` when a callback URL was given
-/// (better-auth: dist/api/routes/sign-in.mjs).
+/// (better-auth: dist/api/routes/sign-in.mjs: `url` is echoed even when empty, `redirect` and
+/// `Location` only for a non-empty one).
 fn render(state: &AppState, s: SignIn) -> Reply {
+    let callback = s
+        .callback_url
+        .as_deref()
+        .filter(|c| !c.is_empty())
+        .map(str::to_owned);
     let mut reply = Reply::json(&SignInResponse {
-        redirect: s.callback_url.is_some(),
+        redirect: callback.is_some(),
         token: s.session.token.clone(),
         url: s.callback_url.clone(),
         user: output::user(&state.config.plugins, &s.user),
     })
     .cookies(s.jar);
-    if let Some(cb) = s.callback_url {
+    if let Some(cb) = callback {
         reply = reply.header("location", cb);
     }
     reply

@@ -13,10 +13,16 @@ pub mod session;
 pub mod state;
 pub mod store;
 pub mod two_factor;
+pub mod username;
 
 use std::{net::TcpListener, time::Duration};
 
-use actix_web::{App, HttpServer, dev::Server, web};
+use actix_web::{
+    App, HttpServer,
+    body::BoxBody,
+    dev::{Server, Service, ServiceRequest, ServiceResponse},
+    web,
+};
 use sea_orm::{ConnectOptions, ConnectionTrait, Database, DbBackend, DbErr};
 
 pub use crate::{config::Config, state::AppState, store::Db};
@@ -50,10 +56,30 @@ pub fn configure(cfg: &mut web::ServiceConfig, state: &AppState) {
     routes::configure(cfg, &state.config.base_path, &state.config.plugins);
 }
 
+type Routed = std::pin::Pin<
+    Box<dyn std::future::Future<Output = Result<ServiceResponse<BoxBody>, actix_web::Error>>>,
+>;
+
+/// Better Auth's router matches the raw path, so `/api/auth/%6Fk` is not `/ok` but a 404;
+/// actix would decode it first. Any percent-encoding in the path is therefore a 404 here.
+fn reject_encoded_paths<S>(req: ServiceRequest, srv: &S) -> Routed
+where
+    S: Service<ServiceRequest, Response = ServiceResponse<BoxBody>, Error = actix_web::Error>,
+    S::Future: 'static,
+{
+    if req.uri().path().contains('%') {
+        let res = req.into_response(actix_web::HttpResponse::NotFound().finish());
+        return Box::pin(async move { Ok(res) });
+    }
+    let fut = srv.call(req);
+    Box::pin(fut)
+}
+
 /// Serves on an already-bound listener (tests bind `127.0.0.1:0`).
 pub fn serve(listener: TcpListener, state: AppState) -> std::io::Result<Server> {
     let server = HttpServer::new(move || {
         App::new()
+            .wrap_fn(reject_encoded_paths)
             .configure(|cfg| configure(cfg, &state))
             .default_service(web::to(routes::not_found))
     })

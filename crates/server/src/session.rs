@@ -119,13 +119,31 @@ pub fn client_ip(req: &AuthRequest, dev: bool) -> String {
         if let [one] = hops.as_slice()
             && let Ok(ip) = one.parse::<IpAddr>()
         {
-            return ip.to_string();
+            return normalize_ip(ip);
         }
     }
     if dev {
         "127.0.0.1".into()
     } else {
         String::new()
+    }
+}
+
+/// normalizeIP (@better-auth/core: dist/utils/ip.mjs): IPv4 as is, IPv4-mapped IPv6 as IPv4,
+/// other IPv6 fully expanded and cut to its /64 network.
+pub fn normalize_ip(ip: IpAddr) -> String {
+    match ip {
+        IpAddr::V4(v4) => v4.to_string(),
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => v4.to_string(),
+            None => {
+                let s = v6.segments();
+                (0..8)
+                    .map(|i| format!("{:04x}", if i < 4 { s[i] } else { 0 }))
+                    .collect::<Vec<_>>()
+                    .join(":")
+            }
+        },
     }
 }
 
@@ -144,11 +162,11 @@ pub async fn get_session(
 ) -> ApiResult<(Option<Current>, CookieJar)> {
     let cookies = &state.cookies;
     let mut jar = CookieJar::new();
-    // No cookie cache in this deployment: a stale session_data cookie is cleared.
+    // No cookie cache in this deployment: a stale session_data cookie (or its chunks) is cleared.
     if req.cookie(&cookies.names.session_data).is_some() {
         jar.expire(cookies.expired(&cookies.names.session_data));
-        cookies.expire_session_data_chunks(&mut jar, &req.cookies);
     }
+    cookies.expire_session_data_chunks(&mut jar, &req.cookies);
     let Some(token) = cookies.read_signed(&req.cookies, &cookies.names.session_token) else {
         return Ok((None, jar));
     };
@@ -204,10 +222,12 @@ pub async fn require(
             jar.extend(cookies);
             Ok(c)
         }
-        // getSessionFromCtx swallows lookup failures: the caller is simply not signed in.
-        Ok((None, _)) | Err(ApiError::Api { .. }) => {
-            Err(ApiError::unauthorized(ErrorCode::Unauthorized))
+        // A dead session's cookies are cleared on the 401 too (getSessionFromCtx copies them).
+        Ok((None, cookies)) => {
+            Err(ApiError::unauthorized(ErrorCode::Unauthorized).with_cookies(cookies.into_lines()))
         }
+        // getSessionFromCtx swallows lookup failures: the caller is simply not signed in.
+        Err(ApiError::Api { .. }) => Err(ApiError::unauthorized(ErrorCode::Unauthorized)),
         Err(e) => Err(e),
     }
 }
@@ -221,7 +241,10 @@ pub async fn require_fresh(
     let current = require(state, req, jar).await?;
     let fresh_age = state.config.session_fresh_age;
     if fresh_age != 0 && is_stale(current.session.created_at.0, store::now(), fresh_age) {
-        return Err(ApiError::forbidden(ErrorCode::SessionNotFresh));
+        // A refresh done on the way in still reaches the client.
+        return Err(
+            ApiError::forbidden(ErrorCode::SessionNotFresh).with_cookies(jar.lines().to_vec())
+        );
     }
     Ok(current)
 }
@@ -233,6 +256,15 @@ fn is_stale(created_at: OffsetDateTime, now: OffsetDateTime, fresh_age: i64) -> 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn normalizes_ips_like_better_auth() {
+        let n = |s: &str| normalize_ip(s.parse().unwrap());
+        assert_eq!(n("203.0.113.9"), "203.0.113.9");
+        assert_eq!(n("2001:DB8::1"), "2001:0db8:0000:0000:0000:0000:0000:0000");
+        assert_eq!(n("::1"), "0000:0000:0000:0000:0000:0000:0000:0000");
+        assert_eq!(n("::ffff:203.0.113.5"), "203.0.113.5");
+    }
 
     #[test]
     fn freshness_boundary() {

@@ -145,10 +145,13 @@ fn parse_body(req: &HttpRequest, bytes: &[u8]) -> Result<Option<Value>, ApiError
     } else {
         "application/json"
     };
-    let media = req
+    let raw_content_type = req
         .headers()
         .get("content-type")
         .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let media = Some(raw_content_type)
+        .filter(|ct| !ct.is_empty())
         .map(|ct| {
             ct.split(';')
                 .next()
@@ -167,12 +170,20 @@ fn parse_body(req: &HttpRequest, bytes: &[u8]) -> Result<Option<Value>, ApiError
         // Node's adapter (better-auth: toNodeHandler) drops a body sent without Content-Type, so
         // the route sees no body at all.
         None | Some("") => Ok(None),
-        Some("application/json") => serde_json::from_slice(bytes).map(Some).map_err(|_| {
-            ApiError::body(
-                StatusCode::BAD_REQUEST,
-                ErrorBody::with_message(ErrorCode::BadRequest, "Invalid JSON in request body"),
-            )
-        }),
+        // JSON.parse after TextDecoder drops a leading UTF-8 BOM.
+        Some("application/json") => {
+            serde_json::from_slice(bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes))
+                .map(Some)
+                .map_err(|_| {
+                    ApiError::body(
+                        StatusCode::BAD_REQUEST,
+                        ErrorBody::with_message(
+                            ErrorCode::BadRequest,
+                            "Invalid JSON in request body",
+                        ),
+                    )
+                })
+        }
         Some("application/x-www-form-urlencoded") if form_allowed => {
             let pairs: Vec<(String, String)> = serde_urlencoded_pairs(bytes);
             let mut map = Map::new();
@@ -181,8 +192,8 @@ fn parse_body(req: &HttpRequest, bytes: &[u8]) -> Result<Option<Value>, ApiError
             }
             Ok(Some(Value::Object(map)))
         }
-        Some(other) => Err(unsupported(format!(
-            "Content-Type \"{other}\" is not allowed. Allowed types: {allowed}"
+        Some(_) => Err(unsupported(format!(
+            "Content-Type \"{raw_content_type}\" is not allowed. Allowed types: {allowed}"
         ))),
     }
 }

@@ -57,10 +57,7 @@ pub async fn sign_in_email(state: web::Data<AppState>, req: AuthRequest) -> ApiR
         user,
         session: new_session,
         jar,
-        callback_url: req
-            .str_field("callbackURL")
-            .filter(|s| !s.is_empty())
-            .map(str::to_owned),
+        callback_url: req.str_field("callbackURL").map(str::to_owned),
     };
     hooks::after_sign_in(&state, &req, sign_in).await
 }

@@ -78,7 +78,7 @@ pub async fn after_sign_in(
         two_factor_methods: methods,
     })
     .cookies(jar);
-    if let Some(cb) = s.callback_url {
+    if let Some(cb) = s.callback_url.filter(|c| !c.is_empty()) {
         reply = reply.header("location", cb);
     }
     Ok(Outcome::Respond(reply))

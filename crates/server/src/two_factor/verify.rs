@@ -73,8 +73,10 @@ pub async fn resolve(state: &AppState, req: &AuthRequest, jar: &mut CookieJar) -
             jar.extend(cookies);
             return Ok(Mode::Session(Box::new(current)));
         }
-        // As upstream's getSessionFromCtx: a failed lookup counts as no session.
-        Ok((None, _)) | Err(ApiError::Api { .. }) => {}
+        // As upstream's getSessionFromCtx: a dead session's cookies are cleared, a failed
+        // lookup counts as no session.
+        Ok((None, cookies)) => jar.extend(cookies),
+        Err(ApiError::Api { .. }) => {}
         Err(e) => return Err(e),
     }
     let names = &state.cookies.names;
