@@ -228,6 +228,22 @@ pub(crate) async fn ensure_table(
             .create_table(create_table_statement(backend, table))
             .await;
     }
+    ensure_columns(manager, table).await
+}
+
+/// Add the columns of `table` that the existing table lacks (`ALTER TABLE .. ADD
+/// COLUMN`, as Better Auth's migrator does when a plugin adds fields later). The
+/// table must exist; `table.columns` may list only the columns of interest.
+///
+/// Only nullable, unconstrained columns can be added: a required column has no
+/// value for existing rows (Better Auth refuses too, `UnsafeMigrationError`), and a
+/// unique column is added plain, its unique index created separately with
+/// [`ensure_index`] — exactly Better Auth's ALTER plan for `username`.
+pub(crate) async fn ensure_columns(
+    manager: &SchemaManager<'_>,
+    table: &TableDef,
+) -> Result<(), DbErr> {
+    let backend = manager.get_database_backend();
     for col in table.columns {
         if manager.has_column(table.name, col.name).await? {
             continue;
@@ -240,8 +256,9 @@ pub(crate) async fn ensure_table(
             )));
         }
         if col.references.is_some() || col.unique {
-            // None of Better Auth's nullable columns is a foreign key or unique; adding
-            // one would need backend-specific constraint DDL we do not carry.
+            // Adding a foreign key or an inline unique constraint would need
+            // backend-specific constraint DDL we do not carry; uniqueness of an added
+            // column comes from a separate unique index instead.
             return Err(DbErr::Migration(format!(
                 "table \"{}\" lacks the constrained column \"{}\"; add it by hand",
                 table.name, col.name
@@ -262,6 +279,44 @@ pub(crate) async fn ensure_table(
             .await?;
     }
     Ok(())
+}
+
+/// Whether some unique index or constraint of `table` covers exactly `column` —
+/// e.g. the inline `unique` Better Auth writes when it creates the table with the
+/// column already in it (`sqlite_autoindex_…`, Postgres `<table>_<col>_key`, MySQL
+/// `UNIQUE KEY <col>`), whatever its name.
+pub(crate) async fn has_unique_index_on(
+    manager: &SchemaManager<'_>,
+    table: &str,
+    column: &str,
+) -> Result<bool, DbErr> {
+    let backend = manager.get_database_backend();
+    let sql = match backend {
+        DbBackend::Sqlite => {
+            "SELECT il.name FROM pragma_index_list(?) il WHERE il.\"unique\" = 1 \
+             AND (SELECT COUNT(*) FROM pragma_index_info(il.name)) = 1 \
+             AND (SELECT ii.name FROM pragma_index_info(il.name) ii) = ?"
+        }
+        DbBackend::Postgres => {
+            "SELECT ic.relname::text AS name FROM pg_index i \
+             JOIN pg_class t ON t.oid = i.indrelid \
+             JOIN pg_class ic ON ic.oid = i.indexrelid \
+             JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = i.indkey[0] \
+             WHERE t.relnamespace = current_schema()::regnamespace AND t.relname = $1 \
+             AND i.indisunique AND i.indnatts = 1 AND a.attname = $2"
+        }
+        _ => {
+            "SELECT CAST(INDEX_NAME AS CHAR) AS name FROM information_schema.statistics \
+             WHERE table_schema = DATABASE() AND table_name = ? AND non_unique = 0 \
+             GROUP BY INDEX_NAME HAVING COUNT(*) = 1 AND MAX(COLUMN_NAME) = ?"
+        }
+    };
+    let stmt = Statement::from_sql_and_values(backend, sql, [table.into(), column.into()]);
+    Ok(manager
+        .get_connection()
+        .query_one_raw(stmt)
+        .await?
+        .is_some())
 }
 
 /// Create `index` unless an index with that name already exists on its table.

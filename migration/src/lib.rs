@@ -1,7 +1,9 @@
 //! Portcullis's schema: Better Auth 1.7.25's tables exactly as its own migration tool
 //! (`npx auth migrate`, `better-auth: dist/db/get-migration.mjs`) creates them for
-//! `emailAndPassword` + `twoFactor()`, on SQLite, PostgreSQL and MySQL/MariaDB, plus
-//! Portcullis's own `twoFactorBackupCode` table.
+//! `emailAndPassword` + `twoFactor()` + `username()`, on SQLite, PostgreSQL and
+//! MySQL/MariaDB, plus Portcullis's own `twoFactorBackupCode` table and
+//! `twoFactor.lastUsedStep` column. The `username()` columns are always created, whether
+//! or not the plugin is enabled (see [`m20261124_000004_username`]).
 //!
 //! The migrations are idempotent and tolerate a database that Better Auth already
 //! migrated (see [`m20261124_000001_better_auth_core`]), so Portcullis can take over
@@ -17,6 +19,7 @@ mod ddl;
 pub mod m20261124_000001_better_auth_core;
 pub mod m20261124_000002_two_factor_backup_code;
 pub mod m20261124_000003_two_factor_last_used_step;
+pub mod m20261124_000004_username;
 
 pub use sea_orm_migration::MigratorTrait;
 
@@ -30,6 +33,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000001_better_auth_core::Migration),
             Box::new(m20261124_000002_two_factor_backup_code::Migration),
             Box::new(m20261124_000003_two_factor_last_used_step::Migration),
+            Box::new(m20261124_000004_username::Migration),
         ]
     }
 }

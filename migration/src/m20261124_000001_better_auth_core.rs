@@ -13,7 +13,9 @@
 //! `DEFAULT false` Better Auth's migrator would give it), and indexes are created only
 //! when an index of that name is missing.
 //!
-//! Not created (deliberately): `username()` plugin columns, the optional `rateLimit`
+//! Not created here: the `username()` plugin's columns (added by
+//! [`crate::m20261124_000004_username`], exactly as Better Auth adds them to an existing
+//! table). Not created at all (deliberately): the optional `rateLimit`
 //! table (`rateLimit.storage: "database"`), `generateId: "uuid" | "serial"` variants.
 
 use sea_orm_migration::prelude::*;

@@ -6,9 +6,14 @@
 //!   bookkeeping is lost, without changing the schema;
 //! - on a database Better Auth 1.7.25's own migrator created (the committed
 //!   `fixtures/better-auth-1.7.25-*.sql`, its exact statements) they add only
-//!   `twoFactorBackupCode`, and the result is the schema a fresh run gives;
-//! - on Better Auth's plugin-less schema they add `twoFactorEnabled` and `twoFactor`
-//!   exactly as Better Auth's own migrator would when the plugin is enabled later;
+//!   Portcullis's own `twoFactorBackupCode` and `twoFactor.lastUsedStep`, plus the
+//!   `username()` columns exactly as Better Auth's migrator adds them to an existing
+//!   table, and the result is the schema a fresh run gives;
+//! - on a database Better Auth created with `username()` already on they add no second
+//!   unique index on `username`;
+//! - on Better Auth's plugin-less schema they add `twoFactorEnabled`, `twoFactor` and the
+//!   `username()` columns exactly as Better Auth's own migrator would when the plugins
+//!   are enabled later;
 //! - [`Timestamp`] round-trips through `ts_value` inserts and entity reads, and
 //!   SQLite holds `toISOString()` text that sorts chronologically.
 
@@ -19,8 +24,11 @@ use std::future::Future;
 
 use portcullis_entity::{Timestamp, ts_value};
 use portcullis_entity::{account, session, two_factor, two_factor_backup_code, user, verification};
-use portcullis_migration::{Migrator, MigratorTrait, apply};
-use sea_orm_migration::prelude::{Alias, Query};
+use portcullis_migration::{
+    Migrator, MigratorTrait, apply, m20261124_000002_two_factor_backup_code,
+    m20261124_000003_two_factor_last_used_step,
+};
+use sea_orm_migration::prelude::{Alias, MigrationTrait, Query, SchemaManager};
 use sea_orm_migration::sea_orm::{
     ColumnTrait, ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr,
     EntityTrait, IdenStatic, Iterable, QueryFilter, QueryOrder, Statement, Value,
@@ -172,6 +180,12 @@ fn fixture(backend: DbBackend, variant: &str) -> &'static str {
         (DbBackend::Sqlite, "core+2fa") => {
             include_str!("fixtures/better-auth-1.7.25-core-then-two-factor-sqlite.sql")
         }
+        (DbBackend::Sqlite, "username") => {
+            include_str!("fixtures/better-auth-1.7.25-username-sqlite.sql")
+        }
+        (DbBackend::Sqlite, "+username") => {
+            include_str!("fixtures/better-auth-1.7.25-then-username-sqlite.sql")
+        }
         (DbBackend::Postgres, "full") => include_str!("fixtures/better-auth-1.7.25-postgres.sql"),
         (DbBackend::Postgres, "core") => {
             include_str!("fixtures/better-auth-1.7.25-core-postgres.sql")
@@ -179,11 +193,19 @@ fn fixture(backend: DbBackend, variant: &str) -> &'static str {
         (DbBackend::Postgres, "core+2fa") => {
             include_str!("fixtures/better-auth-1.7.25-core-then-two-factor-postgres.sql")
         }
+        (DbBackend::Postgres, "username") => {
+            include_str!("fixtures/better-auth-1.7.25-username-postgres.sql")
+        }
+        (DbBackend::Postgres, "+username") => {
+            include_str!("fixtures/better-auth-1.7.25-then-username-postgres.sql")
+        }
         (_, "full") => include_str!("fixtures/better-auth-1.7.25-mysql.sql"),
         (_, "core") => include_str!("fixtures/better-auth-1.7.25-core-mysql.sql"),
         (_, "core+2fa") => {
             include_str!("fixtures/better-auth-1.7.25-core-then-two-factor-mysql.sql")
         }
+        (_, "username") => include_str!("fixtures/better-auth-1.7.25-username-mysql.sql"),
+        (_, "+username") => include_str!("fixtures/better-auth-1.7.25-then-username-mysql.sql"),
         _ => unreachable!("unknown fixture {variant}"),
     }
 }
@@ -263,7 +285,12 @@ async fn schema(db: &DatabaseConnection) -> Result<Vec<String>, DbErr> {
                     .await?;
                 for row in rows {
                     let ddl: String = row.try_get_by_index(1)?;
-                    lines.extend(ddl.lines().map(|l| format!("{table}: {}", l.trim())));
+                    // Without the trailing comma, so a line does not change when a
+                    // key or column is added after it.
+                    lines.extend(
+                        ddl.lines()
+                            .map(|l| format!("{table}: {}", l.trim().trim_end_matches(','))),
+                    );
                 }
             }
         }
@@ -375,19 +402,76 @@ async fn fresh_and_idempotent(db: DatabaseConnection) -> TestResult {
     assert_eq!(schema(&db).await?, first);
     assert_eq!(Migrator::get_pending_migrations(&db).await?.len(), 0);
 
-    // Our own table can be rolled back and re-created; Better Auth's tables cannot.
-    Migrator::down(&db, Some(1)).await?;
+    // Better Auth's tables and columns cannot be rolled back: the newest migration
+    // (the `username()` columns) refuses, and nothing changes.
+    assert!(Migrator::down(&db, Some(1)).await.is_err());
+    assert_eq!(schema(&db).await?, first);
+    // Our own additions can be rolled back (run directly, beneath the refusing one) and
+    // are re-created by the next start-up.
+    let manager = SchemaManager::new(&db);
+    m20261124_000003_two_factor_last_used_step::Migration
+        .down(&manager)
+        .await?;
+    m20261124_000002_two_factor_backup_code::Migration
+        .down(&manager)
+        .await?;
     assert!(
         !tables(&db)
             .await?
             .contains(&"twoFactorBackupCode".to_owned())
     );
-    assert!(Migrator::down(&db, Some(1)).await.is_err());
+    assert!(
+        !schema(&db)
+            .await?
+            .iter()
+            .any(|l| l.contains("lastUsedStep"))
+    );
+    db.execute_unprepared("DELETE FROM seaql_migrations")
+        .await?;
     apply(&db).await?;
     assert_eq!(schema(&db).await?, first);
 
     entities_match_tables(&db).await?;
-    round_trip(&db).await
+    round_trip(&db).await?;
+    username_is_unique(&db).await
+}
+
+/// `user.username` is unique (several users may have none); `displayUsername` is not.
+async fn username_is_unique(db: &DatabaseConnection) -> TestResult {
+    let at = datetime!(2026-11-24 12:32:04.685 UTC);
+    for id in ["n1", "n2", "n3", "n4"] {
+        insert_user(db, id, at).await?;
+    }
+    let set = |id: &str, username: &str| {
+        Query::update()
+            .table(Alias::new("user"))
+            .value(Alias::new("username"), username)
+            .value(Alias::new("displayUsername"), "Ada")
+            .and_where(user::Column::Id.eq(id))
+            .to_owned()
+    };
+    db.execute(&set("n1", "ada")).await?;
+    db.execute(&set("n2", "bob")).await?;
+    assert!(
+        db.execute(&set("n3", "ada")).await.is_err(),
+        "duplicate username accepted"
+    );
+    let n1 = user::Entity::find_by_id("n1")
+        .one(db)
+        .await?
+        .ok_or("no user")?;
+    assert_eq!(
+        (n1.username.as_deref(), n1.display_username.as_deref()),
+        (Some("ada"), Some("Ada"))
+    );
+    let none = user::Entity::find()
+        .filter(user::Column::Username.is_null())
+        .all(db)
+        .await?;
+    assert_eq!(none.len(), 2);
+    db.execute(&Query::delete().from_table(Alias::new("user")).to_owned())
+        .await?;
+    Ok(())
 }
 
 /// `name:NULL|NOT NULL` for each column of entity `E`, in declaration order.
@@ -636,8 +720,17 @@ async fn round_trip(db: &DatabaseConnection) -> TestResult {
     Ok(())
 }
 
-/// Better Auth's own migrator ran first: ours add only `twoFactorBackupCode`, and
-/// the result is exactly what they produce on an empty database.
+/// Lines describing what Portcullis adds to Better Auth's `twoFactor()` schema: its own
+/// table and column, and the `username()` columns and index.
+fn ours_beyond_two_factor(line: &str) -> bool {
+    line.contains("twoFactorBackupCode")
+        || line.contains("lastUsedStep")
+        || line.to_lowercase().contains("username")
+}
+
+/// Better Auth's own migrator ran first: ours add only `twoFactorBackupCode`,
+/// `lastUsedStep` and the `username()` columns, and the result is exactly what they
+/// produce on an empty database.
 async fn adopt_better_auth(db: DatabaseConnection) -> TestResult {
     let b = db.get_database_backend();
     run_script(&db, fixture(b, "full")).await?;
@@ -647,12 +740,22 @@ async fn adopt_better_auth(db: DatabaseConnection) -> TestResult {
     let (added, removed) = diff(&before, &after);
     assert!(removed.is_empty(), "removed: {removed:#?}");
     assert!(
-        added.iter().all(|l| l.contains("twoFactorBackupCode")),
-        "added beyond twoFactorBackupCode: {added:#?}"
+        added.iter().all(|l| ours_beyond_two_factor(l)),
+        "added beyond ours: {added:#?}"
     );
     apply(&db).await?;
     assert_eq!(schema(&db).await?, after);
     round_trip(&db).await?;
+    username_is_unique(&db).await?;
+
+    // The `username()` part is exactly Better Auth's own ALTER plan for the plugin (ours,
+    // run after it, then find nothing left to do for `username`).
+    let theirs = schema_after(b, &[fixture(b, "full"), fixture(b, "+username")]).await?;
+    let (only_ours, only_theirs) = diff(&theirs, &after);
+    assert!(
+        only_ours.is_empty() && only_theirs.is_empty(),
+        "ours-only: {only_ours:#?}\nbetter-auth-only: {only_theirs:#?}"
+    );
 
     // Compare with our migrations on an empty database.
     let fresh = schema_after(b, &[]).await?;
@@ -664,9 +767,46 @@ async fn adopt_better_auth(db: DatabaseConnection) -> TestResult {
     Ok(())
 }
 
-/// Better Auth without the plugin ran first, with a user in it: ours add
-/// `user.twoFactorEnabled` and `twoFactor` exactly as Better Auth's migrator does
-/// when `twoFactor()` is enabled later.
+/// Better Auth with `twoFactor()` and `username()` ran first: the column's inline
+/// unique constraint already covers `username`, so ours add no second index; apart from
+/// that constraint's name the result is what ours produce on an empty database.
+async fn adopt_better_auth_with_username(db: DatabaseConnection) -> TestResult {
+    let b = db.get_database_backend();
+    run_script(&db, fixture(b, "username")).await?;
+    let before = schema(&db).await?;
+    apply(&db).await?;
+    let after = schema(&db).await?;
+    let (added, removed) = diff(&before, &after);
+    assert!(removed.is_empty(), "removed: {removed:#?}");
+    assert!(
+        added
+            .iter()
+            .all(|l| l.contains("twoFactorBackupCode") || l.contains("lastUsedStep")),
+        "added beyond twoFactorBackupCode/lastUsedStep: {added:#?}"
+    );
+    apply(&db).await?;
+    assert_eq!(schema(&db).await?, after);
+    username_is_unique(&db).await?;
+
+    let fresh = schema_after(b, &[]).await?;
+    let (only_fresh, only_theirs) = diff(&after, &fresh);
+    assert!(
+        only_fresh
+            .iter()
+            .chain(&only_theirs)
+            .all(|l| l.contains("username") && l.contains("UNIQUE")),
+        "fresh-only: {only_fresh:#?}\nbetter-auth-then-ours-only: {only_theirs:#?}"
+    );
+    assert!(
+        !only_fresh.is_empty(),
+        "expected differently named unique indexes"
+    );
+    Ok(())
+}
+
+/// Better Auth without the plugins ran first, with a user in it: ours add
+/// `user.twoFactorEnabled`, `twoFactor` and the `username()` columns exactly as Better
+/// Auth's migrator does when `twoFactor()` and then `username()` are enabled later.
 async fn adopt_better_auth_without_plugin(db: DatabaseConnection) -> TestResult {
     let b = db.get_database_backend();
     run_script(&db, fixture(b, "core")).await?;
@@ -683,13 +823,22 @@ async fn adopt_better_auth_without_plugin(db: DatabaseConnection) -> TestResult 
         Some(false),
         "existing rows get Better Auth's DEFAULT false"
     );
+    assert_eq!((old.username, old.display_username), (None, None));
     assert!(
         ours.iter().any(|l| l.contains("twoFactorEnabled")),
         "twoFactorEnabled missing: {ours:#?}"
     );
 
-    // Better Auth's own path: the plugin-less schema, then its ALTER plan.
-    let theirs = schema_after(b, &[fixture(b, "core"), fixture(b, "core+2fa")]).await?;
+    // Better Auth's own path: the plugin-less schema, then its ALTER plans.
+    let theirs = schema_after(
+        b,
+        &[
+            fixture(b, "core"),
+            fixture(b, "core+2fa"),
+            fixture(b, "+username"),
+        ],
+    )
+    .await?;
     let (only_ours, only_theirs) = diff(&theirs, &ours);
     assert!(
         only_ours.is_empty() && only_theirs.is_empty(),
@@ -767,6 +916,7 @@ macro_rules! matrix {
 matrix! {
     fresh_database_migrates_idempotently => fresh_and_idempotent,
     better_auth_database_is_adopted => adopt_better_auth,
+    better_auth_database_with_username_is_adopted => adopt_better_auth_with_username,
     better_auth_database_without_plugin_is_adopted => adopt_better_auth_without_plugin,
     missing_required_column_stops_the_migration => missing_required_column_is_refused,
 }

@@ -4,6 +4,8 @@
 
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
+pub mod webhook;
+
 use std::{collections::HashMap, net::TcpListener, path::PathBuf};
 
 use portcullis_server::{AppState, Config};
@@ -327,6 +329,38 @@ macro_rules! on_every_backend {
         }
         mod mysql {
             $(#[actix_web::test] async fn $name() { $crate::common::run($crate::common::Backend::Mysql, super::$name).await })*
+        }
+    };
+}
+
+/// [`run`] with extra server environment (e.g. `PORTCULLIS_PLUGINS`).
+pub async fn run_with(
+    backend: Backend,
+    env: &[(&str, &str)],
+    scenario: impl AsyncFnOnce(&TestServer),
+) {
+    let Some(server) = TestServer::start_with(backend, env).await else {
+        eprintln!("{backend:?} not configured (PORTCULLIS_TEST_*_URL unset); skipped");
+        return;
+    };
+    scenario(&server).await;
+    server.stop().await;
+}
+
+/// [`on_every_backend!`] with extra server environment, given as an expression that is valid
+/// inside the generated modules (a literal, or a path such as `super::ENV`):
+/// `on_every_backend_with!(&[("PORTCULLIS_PLUGINS", "username")]; scenario_a, scenario_b);`
+#[macro_export]
+macro_rules! on_every_backend_with {
+    ($env:expr; $($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(#[actix_web::test] async fn $name() { $crate::common::run_with($crate::common::Backend::Sqlite, $env, super::$name).await })*
+        }
+        mod postgres {
+            $(#[actix_web::test] async fn $name() { $crate::common::run_with($crate::common::Backend::Postgres, $env, super::$name).await })*
+        }
+        mod mysql {
+            $(#[actix_web::test] async fn $name() { $crate::common::run_with($crate::common::Backend::Mysql, $env, super::$name).await })*
         }
     };
 }

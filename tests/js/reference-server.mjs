@@ -7,6 +7,8 @@
 //   DATABASE_URL        sqlite://<path>[?mode=rwc] | sqlite:<path> | file:<path>   -> better-sqlite3
 //                       postgres://… | postgresql://…                             -> pg Pool
 //   PORT                port to listen on, 127.0.0.1 only (0 = any free port)
+//   PLUGINS             comma-separated plugins to enable: two-factor, username
+//                       (default "two-factor"; an empty value enables none)
 //
 // Prints `listening <port>` on stdout once Better Auth's own migrations have run
 // and the socket is bound.
@@ -32,6 +34,7 @@ import http from "node:http";
 const { betterAuth } = await import("better-auth");
 const { toNodeHandler } = await import("better-auth/node");
 const { twoFactor } = await import("better-auth/plugins/two-factor");
+const { username } = await import("better-auth/plugins/username");
 // getMigrations lives in better-auth/db/migration (not better-auth/db) in 1.7.25.
 const { getMigrations } = await import("better-auth/db/migration");
 
@@ -48,6 +51,17 @@ const secret = required("BETTER_AUTH_SECRET");
 const baseURL = required("BETTER_AUTH_URL");
 const databaseUrl = required("DATABASE_URL");
 const port = Number.parseInt(process.env.PORT ?? "0", 10);
+const KNOWN_PLUGINS = ["two-factor", "username"];
+const enabledPlugins = (process.env.PLUGINS ?? "two-factor")
+	.split(",")
+	.map((p) => p.trim())
+	.filter(Boolean);
+for (const p of enabledPlugins) {
+	if (!KNOWN_PLUGINS.includes(p)) {
+		console.error(`reference-server: unknown plugin ${p} in PLUGINS (known: ${KNOWN_PLUGINS.join(", ")})`);
+		process.exit(2);
+	}
+}
 if (!Number.isInteger(port) || port < 0 || port > 65535) {
 	console.error(`reference-server: bad PORT ${process.env.PORT}`);
 	process.exit(2);
@@ -86,15 +100,18 @@ const options = {
 	baseURL,
 	database,
 	emailAndPassword: { enabled: true },
-	plugins: [
-		twoFactor({
-			otpOptions: {
-				sendOTP: async ({ user, otp }) => {
-					lastOtp.set(String(user.email).toLowerCase(), otp);
-				},
-			},
-		}),
-	],
+	// Plugin order as listed in PLUGINS (it decides the order of user columns and hooks).
+	plugins: enabledPlugins.map((name) =>
+		name === "username"
+			? username()
+			: twoFactor({
+					otpOptions: {
+						sendOTP: async ({ user, otp }) => {
+							lastOtp.set(String(user.email).toLowerCase(), otp);
+						},
+					},
+				}),
+	),
 };
 
 const { runMigrations } = await getMigrations(options);

@@ -8,6 +8,10 @@
 //   node run.mjs --server reference [--database-url URL] [--keep] [test files…]
 //   node run.mjs --server portcullis --bin PATH [--database-url URL] [--keep] [test files…]
 //
+// --plugins LIST (comma-separated, e.g. two-factor,username) enables those plugins on either
+// server (PLUGINS for the reference, PORTCULLIS_PLUGINS for Portcullis; both default to
+// two-factor) and is passed to the tests as PLUGINS.
+//
 // Default test file: core.test.mjs. --database-url replaces the temp sqlite file
 // (e.g. postgres://postgres@127.0.0.1:5432/test). --keep keeps the temp dir
 // (database + server.log). The server log is printed when something fails.
@@ -33,13 +37,13 @@ const SECRET = "test-secret-0123456789-abcdefghijklmnopqrstuvwxyz";
 function usage(msg) {
 	if (msg) console.error(`run.mjs: ${msg}`);
 	console.error(
-		"usage: node run.mjs --server reference|portcullis [--bin PATH] [--database-url URL] [--keep] [test files…]",
+		"usage: node run.mjs --server reference|portcullis [--bin PATH] [--database-url URL] [--plugins LIST] [--keep] [test files…]",
 	);
 	process.exit(2);
 }
 
 function parseArgs(argv) {
-	const out = { server: null, bin: null, databaseUrl: null, keep: false, files: [] };
+	const out = { server: null, bin: null, databaseUrl: null, plugins: null, keep: false, files: [] };
 	for (let i = 0; i < argv.length; i++) {
 		const a = argv[i];
 		const value = () => {
@@ -51,6 +55,7 @@ function parseArgs(argv) {
 		if (a === "--server" || a.startsWith("--server=")) out.server = value();
 		else if (a === "--bin" || a.startsWith("--bin=")) out.bin = value();
 		else if (a === "--database-url" || a.startsWith("--database-url=")) out.databaseUrl = value();
+		else if (a === "--plugins" || a.startsWith("--plugins=")) out.plugins = value();
 		else if (a === "--keep") out.keep = true;
 		else if (a === "-h" || a === "--help") usage();
 		else if (a.startsWith("--")) usage(`unknown option ${a}`);
@@ -179,6 +184,10 @@ const serverEnv = {
 };
 delete serverEnv.TEST;
 if (otpBase) serverEnv.PORTCULLIS_OTP_WEBHOOK_URL = `${otpBase}/otp`;
+if (args.plugins !== null) {
+	serverEnv.PLUGINS = args.plugins;
+	serverEnv.PORTCULLIS_PLUGINS = args.plugins;
+}
 
 const [cmd, cmdArgs] =
 	args.server === "reference"
@@ -210,6 +219,7 @@ let status = 1;
 try {
 	await Promise.race([waitReady(`${origin}/api/auth/ok`, child, 60_000), spawnError]);
 	const testEnv = { ...process.env, PORTCULLIS_URL: origin, OTP_SOURCE_URL: otpSourceUrl };
+	if (args.plugins !== null) testEnv.PLUGINS = args.plugins;
 	const tests = spawn(process.execPath, ["--test", ...args.files], { cwd: here, env: testEnv, stdio: "inherit" });
 	status = await new Promise((resolve) => tests.once("exit", (code, signal) => resolve(code ?? (signal ? 1 : 0))));
 	if (status !== 0) dumpLog();

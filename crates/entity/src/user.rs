@@ -1,5 +1,7 @@
 //! `user` — @better-auth/core: dist/db/get-tables.mjs; `twoFactorEnabled` from
-//! better-auth: dist/plugins/two-factor/schema.mjs.
+//! better-auth: dist/plugins/two-factor/schema.mjs; `username` and `displayUsername` from
+//! better-auth: dist/plugins/username/schema.mjs (the columns always exist; the server reads
+//! and returns them only with the username plugin on).
 
 use sea_orm::entity::prelude::*;
 
@@ -27,6 +29,12 @@ pub struct Model {
     /// as `false`.
     #[sea_orm(column_name = "twoFactorEnabled")]
     pub two_factor_enabled: Option<bool>,
+    /// Unique; stored normalized (lower-cased). Null for users without one.
+    #[sea_orm(unique)]
+    pub username: Option<String>,
+    /// The username as typed (or as given separately); not unique, not normalized.
+    #[sea_orm(column_name = "displayUsername")]
+    pub display_username: Option<String>,
     #[sea_orm(has_many)]
     pub sessions: HasMany<super::session::Entity>,
     #[sea_orm(has_many)]

@@ -546,9 +546,15 @@ mod tests {
         let mut u = user();
         assert_eq!(
             serde_json::to_string(&u).unwrap(),
-            r#"{"id":"u1","name":"Alice","email":"alice@example.com","emailVerified":false,"image":null,"createdAt":"2026-11-24T12:32:04.685Z","updatedAt":"2026-11-24T12:32:04.685Z"}"#
+            r#"{"name":"Alice","email":"alice@example.com","emailVerified":false,"image":null,"createdAt":"2026-11-24T12:32:04.685Z","updatedAt":"2026-11-24T12:32:04.685Z","id":"u1"}"#
         );
         u.extra.insert("twoFactorEnabled".into(), json!(false));
+        // Plugin fields sit between the core fields and the trailing id, as upstream.
+        assert!(
+            serde_json::to_string(&u)
+                .unwrap()
+                .ends_with(r#""twoFactorEnabled":false,"id":"u1"}"#)
+        );
         let v = serde_json::to_value(&u).unwrap();
         assert_eq!(v["twoFactorEnabled"], json!(false));
         let back: User = serde_json::from_value(v).unwrap();
@@ -580,7 +586,7 @@ mod tests {
         };
         assert_eq!(
             serde_json::to_string(&s).unwrap(),
-            r#"{"id":"s1","expiresAt":"2026-12-01T12:32:04.685Z","token":"tok","createdAt":"2026-11-24T12:32:04.685Z","updatedAt":"2026-11-24T12:32:04.685Z","ipAddress":"","userAgent":null,"userId":"u1"}"#
+            r#"{"expiresAt":"2026-12-01T12:32:04.685Z","token":"tok","createdAt":"2026-11-24T12:32:04.685Z","updatedAt":"2026-11-24T12:32:04.685Z","ipAddress":"","userAgent":null,"userId":"u1","id":"s1"}"#
         );
         let back: Session = serde_json::from_str(&serde_json::to_string(&s).unwrap()).unwrap();
         assert_eq!(back, s);

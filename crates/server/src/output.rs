@@ -17,6 +17,13 @@ pub fn user(plugins: &Plugins, u: &user::Model) -> User {
             u.two_factor_enabled.map_or(Value::Null, Value::Bool),
         );
     }
+    if plugins.username {
+        // better-auth: dist/plugins/username/schema.mjs (both returned; null when unset, as
+        // the SQL adapters return it).
+        let text = |v: &Option<String>| v.clone().map_or(Value::Null, Value::String);
+        extra.insert("username".into(), text(&u.username));
+        extra.insert("displayUsername".into(), text(&u.display_username));
+    }
     User {
         id: u.id.clone(),
         name: u.name.clone(),

@@ -1,10 +1,12 @@
 //! THE route table: one line per endpoint, each handler in the module named after the upstream
 //! file it mirrors (better-auth: dist/api/routes/*.mjs).
 
+mod is_username_available;
 mod meta;
 mod password;
 mod session;
 mod sign_in;
+mod sign_in_username;
 mod sign_out;
 pub(crate) mod sign_up;
 mod update_user;
@@ -24,6 +26,7 @@ use crate::{
 /// Mounts every endpoint under the configured base path.
 pub fn configure(cfg: &mut web::ServiceConfig, base_path: &str, plugins: &Plugins) {
     let two_factor = plugins.two_factor;
+    let username = plugins.username;
     cfg.service(
         web::scope(base_path)
             .service(get("/ok", meta::ok))
@@ -51,6 +54,11 @@ pub fn configure(cfg: &mut web::ServiceConfig, base_path: &str, plugins: &Plugin
                     two_factor_routes(cfg)
                 }
             })
+            .configure(|cfg| {
+                if username {
+                    username_routes(cfg)
+                }
+            })
             .default_service(web::to(not_found)),
     );
 }
@@ -72,6 +80,19 @@ fn two_factor_routes(cfg: &mut web::ServiceConfig) {
             "/two-factor/verify-backup-code",
             tf::verify_backup_code,
         ));
+}
+
+/// The username plugin's endpoints (only when the plugin is on, as upstream). JSON only: no
+/// `AllowForm`, as upstream's `/sign-in/username` answers 415 to a form.
+fn username_routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(post(
+        "/sign-in/username",
+        sign_in_username::sign_in_username,
+    ))
+    .service(post(
+        "/is-username-available",
+        is_username_available::is_username_available,
+    ));
 }
 
 fn resource(path: &str, route: Route) -> actix_web::Resource {

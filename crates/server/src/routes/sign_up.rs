@@ -19,9 +19,17 @@ use crate::{
     output, session,
     state::AppState,
     store::{self, accounts, users},
+    username::{self, UsernameColumns},
 };
 
 pub async fn sign_up_email(state: web::Data<AppState>, req: AuthRequest) -> ApiResult<Reply> {
+    // The username plugin's before-hooks run ahead of the body schema and the form-CSRF check
+    // (better-auth: dist/api/dispatch.mjs runBeforeHooks, dist/plugins/username/index.mjs).
+    let username_fields = if state.config.plugins.username {
+        Some(username::before_sign_up(&state, &req).await?)
+    } else {
+        None
+    };
     super::validate(&req, &schemas::SIGN_UP_EMAIL)?;
     validate_form_csrf(&req.origin_headers(), &state.config.trusted_origins)
         .map_err(origin_error)?;
@@ -36,6 +44,11 @@ pub async fn sign_up_email(state: web::Data<AppState>, req: AuthRequest) -> ApiR
         return Err(ApiError::bad_request(ErrorCode::InvalidEmail));
     }
     check_password_length(password)?;
+    // parseUserInput: the plugins' additional user fields.
+    let username_columns = match &username_fields {
+        Some(fields) => fields.columns()?,
+        None => UsernameColumns::default(),
+    };
     let email = email.to_lowercase();
     let image = req.str_field("image");
     let remember_me = req.bool_field("rememberMe");
@@ -59,10 +72,17 @@ pub async fn sign_up_email(state: web::Data<AppState>, req: AuthRequest) -> ApiR
         name,
         email: &email,
         image,
+        username: username_columns.username(),
+        display_username: username_columns.display_username(),
         now,
     };
     if let Err(e) = users::insert(&txn, &new_user).await {
         txn.rollback().await?;
+        // Lost a race with a concurrent sign-up of the same username (unique index). Upstream
+        // answers 422 FAILED_TO_CREATE_USER then; the plugin's own answer is clearer.
+        if username::is_username_violation(&e) {
+            return Err(username::taken());
+        }
         // Lost a race with a concurrent sign-up of the same email (unique index).
         if matches!(e.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) {
             return Err(ApiError::new(

@@ -14,6 +14,7 @@ use crate::{
     session,
     state::AppState,
     store::{self, users},
+    username::{self, UsernameColumns},
 };
 
 /// Plugin columns clients may not set (`input: false`): a truthy value is refused, a falsy one is
@@ -21,6 +22,11 @@ use crate::{
 const INPUT_FALSE_FIELDS: &[&str] = &["twoFactorEnabled"];
 
 pub async fn update_user(state: web::Data<AppState>, req: AuthRequest) -> ApiResult<Reply> {
+    // The username plugin's before-hook runs ahead of the body schema and the session check
+    // (better-auth: dist/api/dispatch.mjs runBeforeHooks, dist/plugins/username/index.mjs).
+    if state.config.plugins.username {
+        username::before_update_user(&state, &req).await?;
+    }
     super::validate(&req, &schemas::UPDATE_USER)?;
     let mut jar = CookieJar::new();
     let current = session::require(&state, &req, &mut jar).await?;
@@ -39,6 +45,12 @@ pub async fn update_user(state: web::Data<AppState>, req: AuthRequest) -> ApiRes
             ));
         }
     }
+    // parseUserInput: the username plugin's fields, after the `input: false` ones.
+    let username_columns = if state.config.plugins.username {
+        username::update_columns(&body)?
+    } else {
+        UsernameColumns::default()
+    };
     // Divergence: upstream writes `name`/`image` without a type check (a number, or a null name
     // that breaks NOT NULL). We require a string name and a string-or-null image.
     let changes = users::UserChanges {
@@ -53,14 +65,22 @@ pub async fn update_user(state: web::Data<AppState>, req: AuthRequest) -> ApiRes
             Some(Value::String(s)) => Some(Some(s.clone())),
             Some(other) => return Err(type_error("image", "string", other)),
         },
+        username: username_columns.username,
+        display_username: username_columns.display_username,
     };
-    if changes.name.is_none() && changes.image.is_none() {
+    if changes.is_empty() {
         return Err(ApiError::body(
             StatusCode::BAD_REQUEST,
             ErrorBody::message_only("No fields to update"),
         ));
     }
-    users::update(&state.db.conn, &current.user.id, &changes, store::now()).await?;
+    if let Err(e) = users::update(&state.db.conn, &current.user.id, &changes, store::now()).await {
+        // Lost a race for the username with a concurrent request (unique index).
+        if username::is_username_violation(&e) {
+            return Err(username::taken());
+        }
+        return Err(e.into());
+    }
     // setSessionCookie re-issues the same session token cookie.
     state
         .cookies

@@ -12,6 +12,9 @@ pub struct NewUser<'a> {
     pub name: &'a str,
     pub email: &'a str,
     pub image: Option<&'a str>,
+    /// Username plugin columns (normalized username, display username); NULL without the plugin.
+    pub username: Option<&'a str>,
+    pub display_username: Option<&'a str>,
     pub now: OffsetDateTime,
 }
 
@@ -27,6 +30,8 @@ impl NewUser<'_> {
             created_at: self.now.into(),
             updated_at: self.now.into(),
             two_factor_enabled: Some(false),
+            username: self.username.map(str::to_owned),
+            display_username: self.display_username.map(str::to_owned),
         }
     }
 }
@@ -44,6 +49,8 @@ pub async fn insert(c: &impl ConnectionTrait, u: &NewUser<'_>) -> Result<(), DbE
             user::Column::CreatedAt,
             user::Column::UpdatedAt,
             user::Column::TwoFactorEnabled,
+            user::Column::Username,
+            user::Column::DisplayUsername,
         ])
         .values([
             u.id.into(),
@@ -54,6 +61,8 @@ pub async fn insert(c: &impl ConnectionTrait, u: &NewUser<'_>) -> Result<(), DbE
             ts(b, u.now).into(),
             ts(b, u.now).into(),
             false.into(),
+            u.username.map(str::to_owned).into(),
+            u.display_username.map(str::to_owned).into(),
         ])
         .map_err(|e| DbErr::Custom(e.to_string()))?
         .to_owned();
@@ -71,6 +80,17 @@ pub async fn find_by_email(
         .await
 }
 
+/// The user with this (already normalized) username (username plugin).
+pub async fn find_by_username(
+    c: &impl ConnectionTrait,
+    username: &str,
+) -> Result<Option<user::Model>, DbErr> {
+    user::Entity::find()
+        .filter(user::Column::Username.eq(username))
+        .one(c)
+        .await
+}
+
 pub async fn find_by_id(c: &impl ConnectionTrait, id: &str) -> Result<Option<user::Model>, DbErr> {
     user::Entity::find_by_id(id.to_owned()).one(c).await
 }
@@ -80,6 +100,18 @@ pub async fn find_by_id(c: &impl ConnectionTrait, id: &str) -> Result<Option<use
 pub struct UserChanges {
     pub name: Option<String>,
     pub image: Option<Option<String>>,
+    /// Username plugin columns (the username already normalized).
+    pub username: Option<Option<String>>,
+    pub display_username: Option<Option<String>>,
+}
+
+impl UserChanges {
+    pub fn is_empty(&self) -> bool {
+        self.name.is_none()
+            && self.image.is_none()
+            && self.username.is_none()
+            && self.display_username.is_none()
+    }
 }
 
 pub async fn update(
@@ -98,6 +130,12 @@ pub async fn update(
     }
     if let Some(image) = &changes.image {
         stmt.value(user::Column::Image, image.clone());
+    }
+    if let Some(username) = &changes.username {
+        stmt.value(user::Column::Username, username.clone());
+    }
+    if let Some(display_username) = &changes.display_username {
+        stmt.value(user::Column::DisplayUsername, display_username.clone());
     }
     c.execute(&stmt).await?;
     Ok(())

@@ -214,10 +214,16 @@ pub async fn verify_totp(state: web::Data<AppState>, req: AuthRequest) -> ApiRes
     let Some(key) =
         symmetric::decrypt(&state.config.secret, &factor.secret).and_then(|s| totp::key_bytes(&s))
     else {
+        // A secret that does not decrypt is a server fault (upstream: an unhandled 500), not the
+        // user's attempt.
         if let Some(a) = &attempt {
             a.restore(&state).await?;
         }
-        return Err(ApiError::bad_request(ErrorCode::TotpNotEnabled));
+        tracing::error!(user_id = %user_id, "stored TOTP secret does not decrypt with BETTER_AUTH_SECRET");
+        return Err(ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            ErrorCode::InternalServerError,
+        ));
     };
     let code = req.str_field("code").unwrap_or_default();
     let now = time::OffsetDateTime::now_utc().unix_timestamp().max(0) as u64;

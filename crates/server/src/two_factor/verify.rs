@@ -30,7 +30,7 @@ pub enum Mode {
     /// A signed-in user (enrolment, re-verification). Challenge cookies are ignored.
     Session(Box<Current>),
     /// A sign-in waiting for its second factor.
-    Challenge(Challenge),
+    Challenge(Box<Challenge>),
 }
 
 pub struct Challenge {
@@ -91,11 +91,11 @@ pub async fn resolve(state: &AppState, req: &AuthRequest, jar: &mut CookieJar) -
     let user = users::find_by_id(&state.db.conn, &row.value)
         .await?
         .ok_or_else(invalid_cookie)?;
-    Ok(Mode::Challenge(Challenge {
+    Ok(Mode::Challenge(Box::new(Challenge {
         id,
         user,
         expires_at: row.expires_at.0,
-    }))
+    })))
 }
 
 /// A started attempt on a challenge; the caller records its result.
