@@ -3,17 +3,61 @@
 //! that signs a user in with a credential — `/sign-in/email`, `/sign-in/username` — ends by
 //! calling [`after_sign_in`] with what it produced; each enabled plugin's hook may then rewrite
 //! the response (the two-factor gate replaces it with a challenge).
+//! [`password_sign_in`] is the shared tail of both routes: check the password without revealing
+//! whether the account exists, open the session, then run the hooks.
 
 use portcullis_entity::{session, user};
-use portcullis_protocol::model::SignInResponse;
+use portcullis_protocol::{error::ErrorCode, model::SignInResponse};
 
 use crate::{
-    error::ApiResult,
+    error::{ApiError, ApiResult},
     http::{AuthRequest, CookieJar, Reply},
-    output,
+    output, session as sessions,
     state::AppState,
+    store::accounts,
     two_factor,
 };
+
+/// Signs `user` in with `password`: unknown user, no credential password and wrong password all
+/// answer `failure` (401) after the same hashing work (better-auth: dist/api/routes/sign-in.mjs,
+/// dist/plugins/username/index.mjs). On success a session is created (`rememberMe: false` → not
+/// remembered), its cookies set, and the after-hooks run.
+pub async fn password_sign_in(
+    state: &AppState,
+    req: &AuthRequest,
+    user: Option<user::Model>,
+    password: &str,
+    failure: ErrorCode,
+) -> ApiResult<Reply> {
+    let account = match &user {
+        Some(u) => accounts::find_credential(&state.db.conn, &u.id).await?,
+        None => None,
+    };
+    let (Some(user), Some(hash)) = (user, account.and_then(|a| a.password)) else {
+        state.hasher.hash(password).await?;
+        return Err(ApiError::unauthorized(failure));
+    };
+    if !state.hasher.verify(&hash, password).await? {
+        return Err(ApiError::unauthorized(failure));
+    }
+    let dont_remember = req.bool_field("rememberMe") == Some(false);
+    let session = sessions::create(state, &state.db.conn, req, &user.id, dont_remember).await?;
+    let mut jar = CookieJar::new();
+    state.cookies.set_session(
+        &mut jar,
+        &req.cookies,
+        &session.token,
+        Some(dont_remember),
+        None,
+    );
+    let sign_in = SignIn {
+        user,
+        session,
+        jar,
+        callback_url: req.str_field("callbackURL").map(str::to_owned),
+    };
+    after_sign_in(state, req, sign_in).await
+}
 
 /// A completed credential sign-in, before after-hooks: the new session, its cookies, and the
 /// response the route would send.

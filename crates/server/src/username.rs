@@ -8,6 +8,7 @@
 //! live in `routes/sign_in_username.rs` and `routes/username.rs`. Everything here is used only
 //! when `PORTCULLIS_PLUGINS` includes `username`.
 
+use crate::http::request::truthy;
 use actix_web::http::StatusCode;
 use portcullis_protocol::{
     error::{ErrorBody, ErrorCode},
@@ -232,17 +233,6 @@ fn username_violation_message(message: &str) -> bool {
         .rsplit_once(" for key ")
         .map_or(message, |(_, key)| key);
     key.contains("username")
-}
-
-/// JS truthiness of a JSON value.
-fn truthy(v: &Value) -> bool {
-    match v {
-        Value::Null => false,
-        Value::Bool(b) => *b,
-        Value::Number(n) => n.as_f64().is_some_and(|f| f != 0.0),
-        Value::String(s) => !s.is_empty(),
-        Value::Array(_) | Value::Object(_) => true,
-    }
 }
 
 #[cfg(test)]

@@ -8,6 +8,7 @@
 //! from Better Auth's); we loop over the window ourselves and build the URI here.
 
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+use portcullis_protocol::cookies::encode_uri_component;
 use subtle::ConstantTimeEq;
 use totp_rs::{Algorithm, TOTP};
 
@@ -149,19 +150,6 @@ pub fn base32_decode(data: &str) -> Option<Vec<u8>> {
     Some(out)
 }
 
-/// JS `encodeURIComponent`: everything but `A-Z a-z 0-9 - _ . ! ~ * ' ( )` is percent-encoded
-/// as UTF-8.
-const URI_COMPONENT: &AsciiSet = &NON_ALPHANUMERIC
-    .remove(b'-')
-    .remove(b'_')
-    .remove(b'.')
-    .remove(b'!')
-    .remove(b'~')
-    .remove(b'*')
-    .remove(b'\'')
-    .remove(b'(')
-    .remove(b')');
-
 /// The WHATWG `application/x-www-form-urlencoded` byte serializer used by `URLSearchParams`:
 /// `A-Z a-z 0-9 * - . _` pass, space becomes `+`, everything else is percent-encoded.
 const FORM: &AsciiSet = &NON_ALPHANUMERIC
@@ -170,11 +158,8 @@ const FORM: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'.')
     .remove(b'_');
 
-fn encode_uri_component(s: &str) -> String {
-    utf8_percent_encode(s, URI_COMPONENT).to_string()
-}
-
-fn form_urlencode(s: &str) -> String {
+/// `URLSearchParams` value encoding (also used for `/error`'s redirect query).
+pub(crate) fn form_urlencode(s: &str) -> String {
     // Every literal `%` in the input is itself encoded (`%25`), so `%20` only comes from spaces.
     utf8_percent_encode(s, FORM).to_string().replace("%20", "+")
 }

@@ -251,8 +251,8 @@ fn check_origin(r: &AuthRequest, trusted: &[String]) -> Result<(), ApiError> {
     Ok(())
 }
 
-/// JS truthiness of a JSON value.
-fn truthy(v: &Value) -> bool {
+/// JS truthiness of a JSON value (`if (body.x)` upstream).
+pub fn truthy(v: &Value) -> bool {
     match v {
         Value::Null => false,
         Value::Bool(b) => *b,

@@ -3,7 +3,7 @@
 use actix_web::{HttpRequest, HttpResponse, web};
 use portcullis_protocol::model::OkResponse;
 
-use crate::{http::Reply, state::AppState};
+use crate::{auth::totp::form_urlencode, http::Reply, state::AppState};
 
 pub async fn ok() -> Reply {
     Reply::json(&OkResponse { ok: true })
@@ -69,23 +69,9 @@ fn sanitize(s: &str) -> String {
 fn serde_urlencoded_string(params: &[(&str, &str)]) -> String {
     params
         .iter()
-        .map(|(k, v)| format!("{}={}", form_encode(k), form_encode(v)))
+        .map(|(k, v)| format!("{}={}", form_urlencode(k), form_urlencode(v)))
         .collect::<Vec<_>>()
         .join("&")
-}
-
-fn form_encode(s: &str) -> String {
-    let mut out = String::new();
-    for b in s.bytes() {
-        match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'*' | b'-' | b'.' | b'_' => {
-                out.push(char::from(b))
-            }
-            b' ' => out.push('+'),
-            _ => out.push_str(&format!("%{b:02X}")),
-        }
-    }
-    out
 }
 
 #[cfg(test)]
@@ -95,6 +81,6 @@ mod tests {
     #[test]
     fn escapes_html_and_form_encodes() {
         assert_eq!(sanitize("<a href='x'>&"), "&lt;a href=&#39;x&#39;&gt;&amp;");
-        assert_eq!(form_encode("a b/c"), "a+b%2Fc");
+        assert_eq!(form_urlencode("a b/c"), "a+b%2Fc");
     }
 }

@@ -10,11 +10,10 @@ use super::sign_up::check_password_not_too_long;
 use crate::{
     auth::origin::validate_form_csrf,
     error::{ApiError, ApiResult},
-    hooks::{self, SignIn},
-    http::{AuthRequest, CookieJar, Reply, request::origin_error},
-    session,
+    hooks,
+    http::{AuthRequest, Reply, request::origin_error},
     state::AppState,
-    store::{accounts, users},
+    store::users,
 };
 
 pub async fn sign_in_email(state: web::Data<AppState>, req: AuthRequest) -> ApiResult<Reply> {
@@ -29,35 +28,12 @@ pub async fn sign_in_email(state: web::Data<AppState>, req: AuthRequest) -> ApiR
     check_password_not_too_long(password)?;
 
     let user = users::find_by_email(&state.db.conn, &email.to_lowercase()).await?;
-    let account = match &user {
-        Some(u) => accounts::find_credential(&state.db.conn, &u.id).await?,
-        None => None,
-    };
-    let (Some(user), Some(hash)) = (user, account.and_then(|a| a.password)) else {
-        // Same work and same answer as a wrong password: no user enumeration.
-        state.hasher.hash(password).await?;
-        return Err(ApiError::unauthorized(ErrorCode::InvalidEmailOrPassword));
-    };
-    if !state.hasher.verify(&hash, password).await? {
-        return Err(ApiError::unauthorized(ErrorCode::InvalidEmailOrPassword));
-    }
-
-    let dont_remember = req.bool_field("rememberMe") == Some(false);
-    let new_session =
-        session::create(&state, &state.db.conn, &req, &user.id, dont_remember).await?;
-    let mut jar = CookieJar::new();
-    state.cookies.set_session(
-        &mut jar,
-        &req.cookies,
-        &new_session.token,
-        Some(dont_remember),
-        None,
-    );
-    let sign_in = SignIn {
+    hooks::password_sign_in(
+        &state,
+        &req,
         user,
-        session: new_session,
-        jar,
-        callback_url: req.str_field("callbackURL").map(str::to_owned),
-    };
-    hooks::after_sign_in(&state, &req, sign_in).await
+        password,
+        ErrorCode::InvalidEmailOrPassword,
+    )
+    .await
 }

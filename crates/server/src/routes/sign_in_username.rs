@@ -8,11 +8,10 @@ use portcullis_protocol::{error::ErrorCode, validate::schemas};
 use super::sign_up::check_password_not_too_long;
 use crate::{
     error::{ApiError, ApiResult},
-    hooks::{self, SignIn},
-    http::{AuthRequest, CookieJar, Reply},
-    session,
+    hooks,
+    http::{AuthRequest, Reply},
     state::AppState,
-    store::{accounts, users},
+    store::users,
     username,
 };
 
@@ -30,37 +29,14 @@ pub async fn sign_in_username(state: web::Data<AppState>, req: AuthRequest) -> A
     check_password_not_too_long(password)?;
 
     let user = users::find_by_username(&state.db.conn, &username::normalize(name)).await?;
-    let account = match &user {
-        Some(u) => accounts::find_credential(&state.db.conn, &u.id).await?,
-        None => None,
-    };
-    let (Some(user), Some(hash)) = (user, account.and_then(|a| a.password)) else {
-        // Same work and same answer as a wrong password: no user enumeration. (Upstream skips
-        // the hash when the user exists without a password; we hash in every such case.)
-        state.hasher.hash(password).await?;
-        return Err(ApiError::unauthorized(ErrorCode::InvalidUsernameOrPassword));
-    };
-    if !state.hasher.verify(&hash, password).await? {
-        return Err(ApiError::unauthorized(ErrorCode::InvalidUsernameOrPassword));
-    }
-
-    let dont_remember = req.bool_field("rememberMe") == Some(false);
-    let new_session =
-        session::create(&state, &state.db.conn, &req, &user.id, dont_remember).await?;
-    let mut jar = CookieJar::new();
-    state.cookies.set_session(
-        &mut jar,
-        &req.cookies,
-        &new_session.token,
-        Some(dont_remember),
-        None,
-    );
-    let sign_in = SignIn {
+    // Upstream skips the dummy hash when the user exists without a password; we hash in every
+    // failing case. The two-factor gate covers this route too (hooks::after_sign_in).
+    hooks::password_sign_in(
+        &state,
+        &req,
         user,
-        session: new_session,
-        jar,
-        callback_url: req.str_field("callbackURL").map(str::to_owned),
-    };
-    // The two-factor gate (and any other sign-in after-hook) covers this route too.
-    hooks::after_sign_in(&state, &req, sign_in).await
+        password,
+        ErrorCode::InvalidUsernameOrPassword,
+    )
+    .await
 }

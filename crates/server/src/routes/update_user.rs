@@ -1,5 +1,6 @@
 //! `POST /update-user` (better-auth: dist/api/routes/update-user.mjs updateUser).
 
+use crate::http::request::truthy;
 use actix_web::{http::StatusCode, web};
 use portcullis_protocol::{
     error::{ErrorBody, ErrorCode},
@@ -86,16 +87,6 @@ pub async fn update_user(state: web::Data<AppState>, req: AuthRequest) -> ApiRes
         .cookies
         .set_session(&mut jar, &req.cookies, &current.session.token, None, None);
     Ok(Reply::json(&StatusResponse { status: true }).cookies(jar))
-}
-
-fn truthy(v: &Value) -> bool {
-    match v {
-        Value::Null => false,
-        Value::Bool(b) => *b,
-        Value::Number(n) => n.as_f64().is_some_and(|f| f != 0.0),
-        Value::String(s) => !s.is_empty(),
-        Value::Array(_) | Value::Object(_) => true,
-    }
 }
 
 fn type_error(field: &str, expected: &str, got: &Value) -> ApiError {
