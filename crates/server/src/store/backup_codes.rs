@@ -59,12 +59,44 @@ pub async fn spend(
     Ok(c.execute(&stmt).await?.rows_affected() == 1)
 }
 
-/// Whether the user has rows in this table at all (false for a database taken over from Better
-/// Auth before Portcullis saw the user's codes).
-pub async fn has_any(c: &impl ConnectionTrait, user_id: &str) -> Result<bool, DbErr> {
+/// Whether the table has a row (spent or not) for this code.
+pub async fn exists(c: &impl ConnectionTrait, user_id: &str, hash: &str) -> Result<bool, DbErr> {
     Ok(code::Entity::find()
         .filter(code::Column::UserId.eq(user_id))
+        .filter(code::Column::CodeHash.eq(hash))
         .one(c)
         .await?
         .is_some())
+}
+
+/// Records a code that was never in this table (it came from Better Auth's list, e.g. generated
+/// by a Better Auth server) as spent. Callers hold the user's `twoFactor` row lock; the unique
+/// `(userId, codeHash)` index backs that up.
+pub async fn insert_spent(
+    c: &impl ConnectionTrait,
+    user_id: &str,
+    hash: &str,
+    now: OffsetDateTime,
+) -> Result<(), DbErr> {
+    let b = backend_of(c);
+    let stmt = Query::insert()
+        .into_table(code::Entity)
+        .columns([
+            code::Column::Id,
+            code::Column::UserId,
+            code::Column::CodeHash,
+            code::Column::UsedAt,
+            code::Column::CreatedAt,
+        ])
+        .values([
+            generate_id().into(),
+            user_id.into(),
+            hash.into(),
+            ts(b, now).into(),
+            ts(b, now).into(),
+        ])
+        .map_err(|e| DbErr::Custom(e.to_string()))?
+        .to_owned();
+    c.execute(&stmt).await?;
+    Ok(())
 }

@@ -2,7 +2,7 @@
 
 use portcullis_entity::two_factor;
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QuerySelect,
+    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter,
     sea_query::{Expr, ExprTrait, Query},
 };
 use time::OffsetDateTime;
@@ -172,15 +172,16 @@ pub async fn reset_failures(c: &impl ConnectionTrait, user_id: &str) -> Result<(
     Ok(())
 }
 
-/// The user's row, locked for the rest of the transaction (`FOR UPDATE` where the database has
-/// it; SQLite transactions already hold the database's write lock after their first write).
-pub async fn find_by_user_for_update(
-    c: &impl ConnectionTrait,
-    user_id: &str,
-) -> Result<Option<two_factor::Model>, DbErr> {
-    let mut q = two_factor::Entity::find().filter(two_factor::Column::UserId.eq(user_id));
-    if backend_of(c) != sea_orm::DbBackend::Sqlite {
-        q = q.lock_exclusive();
-    }
-    q.one(c).await
+/// Write-locks the user's row for the rest of the transaction with a no-op update (a row lock on
+/// PostgreSQL and MySQL, the database write lock on SQLite). False when the user has no row.
+pub async fn lock_row(c: &impl ConnectionTrait, user_id: &str) -> Result<bool, DbErr> {
+    let stmt = Query::update()
+        .table(two_factor::Entity)
+        .value(
+            two_factor::Column::BackupCodes,
+            Expr::col(two_factor::Column::BackupCodes),
+        )
+        .and_where(two_factor::Column::UserId.eq(user_id))
+        .to_owned();
+    Ok(c.execute(&stmt).await?.rows_affected() > 0)
 }

@@ -425,24 +425,25 @@ pub async fn verify_backup_code(state: web::Data<AppState>, req: AuthRequest) ->
     .cookies(jar))
 }
 
-/// Spends a backup code exactly once, keeping both stores consistent, in one transaction:
-/// the code must still be in Better Auth's list on the `twoFactor` row (a Better Auth server on
-/// the same database spends codes there), and — when this user's codes have rows in
-/// `twoFactorBackupCode` — its row is claimed with one conditional update, so concurrent requests
-/// with the same code get exactly one success. The list is then rewritten without the code.
-/// The conditional write comes first so SQLite takes its write lock before reading.
+/// Spends a backup code exactly once, keeping both stores consistent, in one transaction.
+/// Better Auth's list on the `twoFactor` row is the truth about which codes are valid (a Better
+/// Auth server on the same database generates and spends codes only there); `twoFactorBackupCode`
+/// records each spend. The transaction starts by write-locking the user's `twoFactor` row, so all
+/// spends for one user run one after another on every backend (no deadlocks between concurrent
+/// claims, and SQLite takes its write lock before reading). Then: the code must be in the list;
+/// its row must be unspent (or absent — a code Better Auth generated — in which case a spent row is
+/// inserted under the unique `(userId, codeHash)` index); the list is rewritten without it.
 async fn spend_backup_code(state: &AppState, user_id: &str, code: &str) -> ApiResult<bool> {
     let secret = &state.config.secret;
     let hash = backup_codes::keyed_hash(secret, code);
     let now = store::now();
     let txn = state.db.conn.begin().await?;
-    let claimed = code_rows::spend(&txn, user_id, &hash, now).await?;
-    let has_rows = claimed || code_rows::has_any(&txn, user_id).await?;
-    if has_rows && !claimed {
-        txn.rollback().await?;
-        return Ok(false);
-    }
-    let Some(factor) = factors::find_by_user_for_update(&txn, user_id).await? else {
+    let locked = factors::lock_row(&txn, user_id).await?;
+    let factor = match locked {
+        true => factors::find_by_user(&txn, user_id).await?,
+        false => None,
+    };
+    let Some(factor) = factor else {
         txn.rollback().await?;
         return Ok(false);
     };
@@ -454,6 +455,15 @@ async fn spend_backup_code(state: &AppState, user_id: &str, code: &str) -> ApiRe
         txn.rollback().await?;
         return Ok(false);
     };
+    let claimed = code_rows::spend(&txn, user_id, &hash, now).await?
+        || (!code_rows::exists(&txn, user_id, &hash).await?
+            && code_rows::insert_spent(&txn, user_id, &hash, now)
+                .await
+                .is_ok());
+    if !claimed {
+        txn.rollback().await?;
+        return Ok(false);
+    }
     let mut remaining = codes.unwrap_or_default();
     remaining.remove(pos);
     let updated = backup_codes::encode_for_better_auth(secret, &remaining);
