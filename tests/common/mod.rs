@@ -68,30 +68,20 @@ impl TestServer {
     }
 
     pub async fn start_with(backend: Backend, extra_env: &[(&str, &str)]) -> Option<Self> {
-        let admin_url = backend.admin_url()?;
-        let (database_url, cleanup) = match backend {
-            Backend::Sqlite => {
-                let path = std::env::temp_dir().join(format!("{}.db", unique("pc_test")));
-                (
-                    format!("sqlite://{}?mode=rwc", path.display()),
-                    Cleanup::File(path),
-                )
-            }
-            Backend::Postgres | Backend::Mysql => {
-                use sea_orm::{ConnectionTrait, Database};
-                let name = unique("pc_test");
-                let admin = Database::connect(admin_url.as_str()).await.unwrap();
-                admin
-                    .execute_unprepared(&format!("CREATE DATABASE {name}"))
-                    .await
-                    .unwrap();
-                admin.close().await.ok();
-                (
-                    with_database(&admin_url, &name),
-                    Cleanup::Database { admin_url, name },
-                )
-            }
-        };
+        let database = TestDatabase::create(backend).await?;
+        Some(Self::start_on(database, extra_env).await)
+    }
+
+    /// Starts a server on an already created (and possibly pre-filled) database; [`stop`]
+    /// removes the database.
+    ///
+    /// [`stop`]: TestServer::stop
+    pub async fn start_on(database: TestDatabase, extra_env: &[(&str, &str)]) -> Self {
+        let TestDatabase {
+            backend,
+            url: database_url,
+            cleanup,
+        } = database;
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let addr = listener.local_addr().unwrap();
         let origin = format!("http://{addr}");
@@ -114,14 +104,14 @@ impl TestServer {
         let server = portcullis_server::serve(listener, state.clone()).unwrap();
         let handle = server.handle();
         actix_web::rt::spawn(server);
-        Some(Self {
+        Self {
             base: format!("{origin}/api/auth"),
             origin,
             backend,
             state,
             handle,
             cleanup: Some(cleanup),
-        })
+        }
     }
 
     pub fn client(&self) -> TestClient {
@@ -139,16 +129,68 @@ impl TestServer {
     pub async fn stop(mut self) {
         self.handle.stop(true).await;
         self.state.db.conn.clone().close().await.ok();
-        match self.cleanup.take() {
-            Some(Cleanup::File(p)) => {
+        if let Some(cleanup) = self.cleanup.take() {
+            cleanup.run(self.backend).await;
+        }
+    }
+}
+
+/// A fresh database of its own (a temp SQLite file, or a new PostgreSQL/MySQL database through
+/// the admin URL), not yet served: fill it, then [`TestServer::start_on`] it.
+pub struct TestDatabase {
+    pub backend: Backend,
+    /// The `DATABASE_URL` a server would use.
+    pub url: String,
+    cleanup: Cleanup,
+}
+
+impl TestDatabase {
+    /// None when `backend` is not configured.
+    pub async fn create(backend: Backend) -> Option<Self> {
+        let admin_url = backend.admin_url()?;
+        let (url, cleanup) = match backend {
+            Backend::Sqlite => {
+                let path = std::env::temp_dir().join(format!("{}.db", unique("pc_test")));
+                (
+                    format!("sqlite://{}?mode=rwc", path.display()),
+                    Cleanup::File(path),
+                )
+            }
+            Backend::Postgres | Backend::Mysql => {
+                use sea_orm::{ConnectionTrait, Database};
+                let name = unique("pc_test");
+                let admin = Database::connect(admin_url.as_str()).await.unwrap();
+                admin
+                    .execute_unprepared(&format!("CREATE DATABASE {name}"))
+                    .await
+                    .unwrap();
+                admin.close().await.ok();
+                (
+                    with_database(&admin_url, &name),
+                    Cleanup::Database { admin_url, name },
+                )
+            }
+        };
+        Some(Self {
+            backend,
+            url,
+            cleanup,
+        })
+    }
+}
+
+impl Cleanup {
+    async fn run(self, backend: Backend) {
+        match self {
+            Cleanup::File(p) => {
                 for suffix in ["", "-wal", "-shm"] {
                     std::fs::remove_file(format!("{}{suffix}", p.display())).ok();
                 }
             }
-            Some(Cleanup::Database { admin_url, name }) => {
+            Cleanup::Database { admin_url, name } => {
                 use sea_orm::{ConnectionTrait, Database};
                 if let Ok(admin) = Database::connect(admin_url.as_str()).await {
-                    let force = if self.backend == Backend::Postgres {
+                    let force = if backend == Backend::Postgres {
                         " WITH (FORCE)"
                     } else {
                         ""
@@ -160,7 +202,6 @@ impl TestServer {
                     admin.close().await.ok();
                 }
             }
-            None => {}
         }
     }
 }

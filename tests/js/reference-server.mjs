@@ -6,9 +6,16 @@
 //   BETTER_AUTH_URL     base URL, e.g. http://127.0.0.1:3000 (required; its origin is the trusted origin)
 //   DATABASE_URL        sqlite://<path>[?mode=rwc] | sqlite:<path> | file:<path>   -> better-sqlite3
 //                       postgres://… | postgresql://…                             -> pg Pool
+//                       mysql://… | mariadb://…                                   -> mysql2/promise pool
+//                       (the promise pool: Better Auth hands `new MysqlDialect(db)` the object
+//                       itself, and only the promise pool carries the `.pool` Kysely needs)
 //   PORT                port to listen on, 127.0.0.1 only (0 = any free port)
 //   PLUGINS             comma-separated plugins to enable: two-factor, username
 //                       (default "two-factor"; an empty value enables none)
+//   OTP_STORE           twoFactor otpOptions.storeOTP: plain (Better Auth's default) | hashed |
+//                       encrypted. Portcullis stores OTPs "hashed"; a mixed fleet needs "hashed".
+//   BETTER_AUTH_TRUSTED_ORIGINS  extra trusted origins, comma-separated (read by Better Auth
+//                       itself, better-auth: dist/context/helpers.mjs)
 //
 // Prints `listening <port>` on stdout once Better Auth's own migrations have run
 // and the socket is bound.
@@ -69,6 +76,13 @@ if (!Number.isInteger(port) || port < 0 || port > 65535) {
 
 /** @returns {Promise<{ database: unknown, close: () => Promise<void> }>} */
 async function openDatabase(url) {
+	if (/^(mysql|mariadb):\/\//i.test(url)) {
+		const { createPool } = await import("mysql2/promise");
+		// Dates in UTC whatever the machine's zone (mysql2 defaults to local time); Portcullis
+		// reads and writes MySQL datetimes as UTC.
+		const pool = createPool({ uri: url.replace(/^mariadb:/i, "mysql:"), timezone: "Z" });
+		return { database: pool, close: () => pool.end() };
+	}
 	if (/^postgres(ql)?:\/\//i.test(url)) {
 		const { default: pg } = await import("pg");
 		const pool = new pg.Pool({ connectionString: url });
@@ -87,10 +101,16 @@ async function openDatabase(url) {
 		const db = new Database(path);
 		return { database: db, close: async () => db.close() };
 	}
-	throw new Error(`unsupported DATABASE_URL ${url} (use sqlite://<path> or postgres://…)`);
+	throw new Error(`unsupported DATABASE_URL ${url} (use sqlite://<path>, postgres://… or mysql://…)`);
 }
 
 const { database, close } = await openDatabase(databaseUrl);
+const OTP_STORES = ["plain", "hashed", "encrypted"];
+const otpStore = process.env.OTP_STORE || "plain";
+if (!OTP_STORES.includes(otpStore)) {
+	console.error(`reference-server: unknown OTP_STORE ${otpStore} (known: ${OTP_STORES.join(", ")})`);
+	process.exit(2);
+}
 
 /** Last OTP per (lower-cased) email, for the test-only route. */
 const lastOtp = new Map();
@@ -106,6 +126,7 @@ const options = {
 			? username()
 			: twoFactor({
 					otpOptions: {
+						storeOTP: otpStore,
 						sendOTP: async ({ user, otp }) => {
 							lastOtp.set(String(user.email).toLowerCase(), otp);
 						},

@@ -6,6 +6,8 @@ use std::{collections::HashMap, fmt, path::Path};
 
 use serde::Deserialize;
 
+use crate::auth::password::HashFormat;
+
 /// Fixed secret used only with `PORTCULLIS_DEV=1`; never valid in production.
 pub const DEV_SECRET: &str = "portcullis-dev-secret-do-not-use-in-production-0123456789";
 
@@ -25,6 +27,7 @@ struct RawConfig {
     session_update_age: Option<i64>,
     session_fresh_age: Option<i64>,
     password_hash_concurrency: Option<usize>,
+    password_hash: Option<String>,
     log: Option<String>,
     plugins: Option<String>,
     app_name: Option<String>,
@@ -105,6 +108,12 @@ pub const SETTINGS: &[(&str, &str, &str, &str)] = &[
         "password hashes computed at once; more wait in a queue",
     ),
     (
+        "PORTCULLIS_PASSWORD_HASH",
+        "password_hash",
+        "argon2id",
+        "format of new password hashes: argon2id, or scrypt (Better Auth's own, so Better Auth can verify them); a hash in the other format is rewritten at the next sign-in",
+    ),
+    (
         "PORTCULLIS_LOG",
         "log",
         "info",
@@ -157,6 +166,8 @@ pub struct Config {
     pub session_update_age: i64,
     pub session_fresh_age: i64,
     pub password_hash_concurrency: usize,
+    /// Format of new password hashes (`PORTCULLIS_PASSWORD_HASH`).
+    pub password_hash: HashFormat,
     pub log: String,
     /// Enabled Better Auth plugins.
     pub plugins: Plugins,
@@ -218,6 +229,7 @@ impl fmt::Debug for Config {
             .field("session_update_age", &self.session_update_age)
             .field("session_fresh_age", &self.session_fresh_age)
             .field("password_hash_concurrency", &self.password_hash_concurrency)
+            .field("password_hash", &self.password_hash)
             .field("plugins", &self.plugins)
             .field("app_name", &self.app_name)
             .field("two_factor", &self.two_factor)
@@ -321,6 +333,13 @@ impl Config {
                 reason: "must be at least 1".into(),
             });
         }
+        let password_hash = match raw.password_hash.as_deref() {
+            None => HashFormat::default(),
+            Some(v) => v.parse().map_err(|reason| ConfigError::Invalid {
+                name: "PORTCULLIS_PASSWORD_HASH",
+                reason,
+            })?,
+        };
         let two_factor = TwoFactorSettings {
             issuer: raw.two_factor_issuer.unwrap_or_else(|| app_name.clone()),
             totp_digits,
@@ -367,6 +386,7 @@ impl Config {
                 raw.session_fresh_age.unwrap_or(86_400),
             )?,
             password_hash_concurrency: raw.password_hash_concurrency.unwrap_or(cpus).max(1),
+            password_hash,
             log: raw.log.unwrap_or_else(|| "info".into()),
         })
     }
@@ -407,6 +427,7 @@ impl RawConfig {
         set(&mut self.base_path, env, "PORTCULLIS_BASE_PATH");
         set(&mut self.trusted_origins, env, "PORTCULLIS_TRUSTED_ORIGINS");
         set(&mut self.log, env, "PORTCULLIS_LOG");
+        set(&mut self.password_hash, env, "PORTCULLIS_PASSWORD_HASH");
         set(&mut self.plugins, env, "PORTCULLIS_PLUGINS");
         set(&mut self.app_name, env, "PORTCULLIS_APP_NAME");
         set(
@@ -617,6 +638,36 @@ mod tests {
             Config::from_sources(&env(&[]), Some(&path)),
             Err(ConfigError::Toml { .. })
         ));
+    }
+
+    #[test]
+    fn password_hash_format() {
+        let dev = |extra: &[(&str, &str)]| {
+            let mut pairs = vec![("PORTCULLIS_DEV", "1")];
+            pairs.extend_from_slice(extra);
+            Config::from_sources(&env(&pairs), None)
+        };
+        assert_eq!(dev(&[]).unwrap().password_hash, HashFormat::Argon2id);
+        assert_eq!(
+            dev(&[("PORTCULLIS_PASSWORD_HASH", "scrypt")])
+                .unwrap()
+                .password_hash,
+            HashFormat::Scrypt
+        );
+        assert!(matches!(
+            dev(&[("PORTCULLIS_PASSWORD_HASH", "md5")]),
+            Err(ConfigError::Invalid {
+                name: "PORTCULLIS_PASSWORD_HASH",
+                ..
+            })
+        ));
+        let dir = std::env::temp_dir().join(format!("pc-config-hash-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("c.toml");
+        std::fs::write(&path, "dev = true\npassword_hash = \"scrypt\"\n").unwrap();
+        let c = Config::from_sources(&env(&[]), Some(&path)).unwrap();
+        assert_eq!(c.password_hash, HashFormat::Scrypt);
+        std::fs::remove_dir_all(&dir).ok();
     }
 
     #[test]

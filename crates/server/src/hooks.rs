@@ -14,7 +14,7 @@ use crate::{
     http::{AuthRequest, CookieJar, Reply},
     output, session as sessions,
     state::AppState,
-    store::accounts,
+    store::{self, accounts},
     two_factor,
 };
 
@@ -33,12 +33,17 @@ pub async fn password_sign_in(
         Some(u) => accounts::find_credential(&state.db.conn, &u.id).await?,
         None => None,
     };
-    let (Some(user), Some(hash)) = (user, account.and_then(|a| a.password)) else {
+    let (Some(user), Some((account_id, hash))) =
+        (user, account.and_then(|a| a.password.map(|p| (a.id, p))))
+    else {
         state.hasher.hash(password).await?;
         return Err(ApiError::unauthorized(failure));
     };
     if !state.hasher.verify(&hash, password).await? {
         return Err(ApiError::unauthorized(failure));
+    }
+    if state.hasher.needs_rehash(&hash) {
+        rehash(state, &account_id, &hash, password).await;
     }
     let dont_remember = req.bool_field("rememberMe") == Some(false);
     let session = sessions::create(state, &state.db.conn, req, &user.id, dont_remember).await?;
@@ -57,6 +62,23 @@ pub async fn password_sign_in(
         callback_url: req.str_field("callbackURL").map(str::to_owned),
     };
     after_sign_in(state, req, sign_in).await
+}
+
+/// Beyond Better Auth: rewrites a hash that verified but is not in the configured format
+/// (`PORTCULLIS_PASSWORD_HASH`), e.g. a Better Auth scrypt hash once the fleet runs argon2id. One
+/// conditional UPDATE, only when needed; the sign-in succeeds whether or not it does (a failure
+/// is logged and the old hash stays valid).
+async fn rehash(state: &AppState, account_id: &str, old: &str, password: &str) {
+    let result = async {
+        let new = state.hasher.hash(password).await?;
+        accounts::replace_password_hash(&state.db.conn, account_id, old, &new, store::now())
+            .await
+            .map_err(ApiError::from)
+    }
+    .await;
+    if let Err(e) = result {
+        tracing::warn!(account_id, error = %e, "password rehash failed; the old hash stays");
+    }
 }
 
 /// A completed credential sign-in, before after-hooks: the new session, its cookies, and the

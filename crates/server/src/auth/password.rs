@@ -1,7 +1,10 @@
 //! Password hashing. New hashes are argon2id (PHC string, OWASP parameters m=19456 KiB, t=2,
-//! p=1). Verification also accepts Better Auth's scrypt format so users created by a Node Better
-//! Auth server keep their passwords. Hashing is CPU-heavy: it runs on tokio's blocking pool behind a
-//! semaphore, so at most `concurrency` hashes run at once and the async executor is never blocked.
+//! p=1) or, with `PORTCULLIS_PASSWORD_HASH=scrypt`, Better Auth's own scrypt format (so a Better
+//! Auth server on the same database verifies every password we write). Verification accepts both
+//! formats whatever the setting, so users created by a Node Better Auth server keep their
+//! passwords; [`PasswordHasher::needs_rehash`] tells sign-in when a stored hash is not in the
+//! configured format. Hashing is CPU-heavy: it runs on tokio's blocking pool behind a semaphore,
+//! so at most `concurrency` hashes run at once and the async executor is never blocked.
 
 use std::sync::Arc;
 
@@ -9,6 +12,7 @@ use argon2::{
     Algorithm, Argon2, Params, PasswordHash, PasswordHasher as _, PasswordVerifier as _, Version,
     password_hash::{SaltString, rand_core::OsRng},
 };
+use rand::{RngCore as _, rngs::OsRng as RandOsRng};
 use subtle::ConstantTimeEq;
 use tokio::sync::Semaphore;
 use unicode_normalization::UnicodeNormalization;
@@ -31,22 +35,75 @@ pub enum PasswordError {
     Join,
 }
 
+/// The format of new password hashes (`PORTCULLIS_PASSWORD_HASH`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum HashFormat {
+    /// argon2id PHC strings (`$argon2id$v=19$m=19456,t=2,p=1$…`). Better Auth cannot verify them.
+    #[default]
+    Argon2id,
+    /// Better Auth's `"<32 hex salt>:<128 hex key>"` scrypt format.
+    Scrypt,
+}
+
+impl HashFormat {
+    /// The stored hash's format, or `None` for something neither format produces.
+    pub fn of(stored: &str) -> Option<Self> {
+        if stored.starts_with("$argon2") {
+            Some(Self::Argon2id)
+        } else if stored.contains(':') {
+            Some(Self::Scrypt)
+        } else {
+            None
+        }
+    }
+}
+
+impl std::str::FromStr for HashFormat {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "argon2id" | "argon2" => Ok(Self::Argon2id),
+            "scrypt" => Ok(Self::Scrypt),
+            other => Err(format!(
+                "unknown password hash {other:?} (known: argon2id, scrypt)"
+            )),
+        }
+    }
+}
+
 #[derive(Clone)]
 pub struct PasswordHasher {
     permits: Arc<Semaphore>,
+    format: HashFormat,
 }
 
 impl PasswordHasher {
-    pub fn new(concurrency: usize) -> Self {
+    pub fn new(concurrency: usize, format: HashFormat) -> Self {
         Self {
             permits: Arc::new(Semaphore::new(concurrency.max(1))),
+            format,
         }
     }
 
-    /// Hashes with argon2id; returns a PHC string.
+    pub fn format(&self) -> HashFormat {
+        self.format
+    }
+
+    /// Hashes in the configured format: an argon2id PHC string, or Better Auth's scrypt string.
     pub async fn hash(&self, password: &str) -> Result<String, PasswordError> {
         let password = password.to_owned();
-        self.run(move || hash_argon2id(&password)).await?
+        match self.format {
+            HashFormat::Argon2id => self.run(move || hash_argon2id(&password)).await?,
+            HashFormat::Scrypt => self.run(move || hash_scrypt(&password)).await?,
+        }
+    }
+
+    /// Whether a hash that just verified should be rewritten in the configured format (a Better
+    /// Auth scrypt hash under `argon2id`, an argon2id one under `scrypt`). Unknown formats never
+    /// verify, so they never get here.
+    pub fn needs_rehash(&self, stored: &str) -> bool {
+        HashFormat::of(stored).is_some_and(|f| f != self.format)
     }
 
     /// Verifies against an argon2 PHC string or a Better Auth scrypt `salt:key` string.
@@ -125,7 +182,16 @@ fn scrypt_key(password: &str, salt: &str, len: usize) -> Option<Vec<u8>> {
     Some(out)
 }
 
-/// Produces a Better Auth scrypt hash (for tests and for a later `PORTCULLIS_PASSWORD_HASH=scrypt`).
+/// A new Better Auth scrypt hash with a fresh salt: 16 random bytes as 32 lowercase hex chars, as
+/// @better-auth/utils: dist/password.node.mjs (`randomBytes(16).toString("hex")`).
+pub fn hash_scrypt(password: &str) -> Result<String, PasswordError> {
+    let mut salt = [0u8; 16];
+    RandOsRng.fill_bytes(&mut salt);
+    hash_better_auth_scrypt(password, &encode_hex(&salt))
+        .ok_or_else(|| PasswordError::Hash("scrypt parameters rejected".into()))
+}
+
+/// Better Auth's scrypt hash of `password` with the given hex salt.
 pub fn hash_better_auth_scrypt(password: &str, salt_hex: &str) -> Option<String> {
     let key = scrypt_key(password, salt_hex, 64)?;
     Some(format!("{salt_hex}:{}", encode_hex(&key)))
@@ -185,8 +251,58 @@ mod tests {
 
     #[tokio::test]
     async fn pool_hashes_off_the_executor() {
-        let h = PasswordHasher::new(1);
+        let h = PasswordHasher::new(1, HashFormat::Argon2id);
         let hash = h.hash("pool-password").await.unwrap();
         assert!(h.verify(&hash, "pool-password").await.unwrap());
+    }
+
+    #[test]
+    fn scrypt_hashes_have_better_auths_shape() {
+        let h = hash_scrypt("pässword123").unwrap();
+        let (salt, key) = h.split_once(':').unwrap();
+        assert_eq!(salt.len(), 32);
+        assert_eq!(key.len(), 128);
+        assert!(
+            salt.bytes()
+                .chain(key.bytes())
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)),
+            "{h}"
+        );
+        assert!(verify_sync(&h, "pässword123"));
+        // NFKC: the decomposed spelling verifies too, as in Better Auth.
+        assert!(verify_sync(&h, "pa\u{308}ssword123"));
+        assert!(!verify_sync(&h, "password123"));
+        assert_ne!(
+            hash_scrypt("pässword123").unwrap(),
+            h,
+            "fresh salt each time"
+        );
+    }
+
+    #[tokio::test]
+    async fn configured_format_decides_new_hashes_and_rehash() {
+        let argon = PasswordHasher::new(1, HashFormat::Argon2id);
+        let scrypt = PasswordHasher::new(1, HashFormat::Scrypt);
+        let a = argon.hash("format-password").await.unwrap();
+        let s = scrypt.hash("format-password").await.unwrap();
+        assert_eq!(HashFormat::of(&a), Some(HashFormat::Argon2id));
+        assert_eq!(HashFormat::of(&s), Some(HashFormat::Scrypt));
+        // Either setting verifies both formats.
+        for h in [&argon, &scrypt] {
+            assert!(h.verify(&a, "format-password").await.unwrap());
+            assert!(h.verify(&s, "format-password").await.unwrap());
+        }
+        assert!(argon.needs_rehash(BA_HASH) && argon.needs_rehash(&s));
+        assert!(!argon.needs_rehash(&a));
+        assert!(scrypt.needs_rehash(&a));
+        assert!(!scrypt.needs_rehash(&s) && !scrypt.needs_rehash(BA_HASH));
+        assert!(!argon.needs_rehash("garbage") && !scrypt.needs_rehash(""));
+    }
+
+    #[test]
+    fn hash_format_parses() {
+        assert_eq!("argon2id".parse(), Ok(HashFormat::Argon2id));
+        assert_eq!(" SCRYPT ".parse(), Ok(HashFormat::Scrypt));
+        assert!("bcrypt".parse::<HashFormat>().is_err());
     }
 }

@@ -73,3 +73,23 @@ pub async fn set_password(
     c.execute(&stmt).await?;
     Ok(())
 }
+
+/// Replaces the credential hash only if it still is `old` (a concurrent change-password wins over
+/// a sign-in rehash). Returns whether the row was updated.
+pub async fn replace_password_hash(
+    c: &impl ConnectionTrait,
+    account_id: &str,
+    old: &str,
+    new: &str,
+    now: OffsetDateTime,
+) -> Result<bool, DbErr> {
+    let b = backend_of(c);
+    let stmt = Query::update()
+        .table(account::Entity)
+        .value(account::Column::Password, new)
+        .value(account::Column::UpdatedAt, ts(b, now))
+        .and_where(account::Column::Id.eq(account_id))
+        .and_where(account::Column::Password.eq(old))
+        .to_owned();
+    Ok(c.execute(&stmt).await?.rows_affected() == 1)
+}
