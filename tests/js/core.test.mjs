@@ -10,8 +10,10 @@
 
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { createAuthClient } from "better-auth/client";
 import { twoFactorClient } from "better-auth/client/plugins";
+
+import { assertClientError } from "./lib/client-assert.mjs";
+import { CookieJar, jarClient, unsigned } from "./lib/jar.mjs";
 
 const BASE = process.env.PORTCULLIS_URL;
 if (!BASE) {
@@ -29,91 +31,15 @@ const DONT_REMEMBER_COOKIE = "better-auth.dont_remember";
 const WEEK = 7 * 24 * 60 * 60;
 const DAY = 24 * 60 * 60;
 
-// ---------------------------------------------------------------- cookie jar
-
-/** Parses one Set-Cookie line into {name, value, attrs} (attribute names lower-cased). */
-function parseSetCookie(line) {
-	const [pair, ...rest] = line.split(";");
-	const eq = pair.indexOf("=");
-	const attrs = new Map();
-	for (const raw of rest) {
-		const a = raw.trim();
-		if (!a) continue;
-		const i = a.indexOf("=");
-		if (i === -1) attrs.set(a.toLowerCase(), true);
-		else attrs.set(a.slice(0, i).trim().toLowerCase(), a.slice(i + 1).trim());
-	}
-	return { name: pair.slice(0, eq).trim(), value: pair.slice(eq + 1).trim(), attrs, line };
-}
+// ---------------------------------------------------------------- browser
 
 /**
- * A browser-ish cookie jar for one host: keeps name=value pairs, honours
- * Max-Age<=0 / past Expires as deletion, and logs each exchange so tests can
- * inspect the exact Set-Cookie lines a response carried.
+ * A fresh "browser": a cookie jar (lib/jar.mjs: Max-Age<=0 / past Expires delete, every
+ * response's Set-Cookie lines logged) plus an official client wired to it.
  */
-class CookieJar {
-	constructor() {
-		this.cookies = new Map();
-		/** @type {{method: string, path: string, status: number, setCookies: ReturnType<typeof parseSetCookie>[]}[]} */
-		this.log = [];
-	}
-	header() {
-		return [...this.cookies].map(([k, v]) => `${k}=${v}`).join("; ");
-	}
-	get(name) {
-		return this.cookies.get(name);
-	}
-	has(name) {
-		return this.cookies.has(name);
-	}
-	/** Records a response: updates the jar and appends to the log. */
-	record(method, url, response) {
-		const setCookies = response.headers.getSetCookie().map(parseSetCookie);
-		for (const c of setCookies) {
-			const maxAge = c.attrs.get("max-age");
-			const expires = c.attrs.get("expires");
-			const expired =
-				(maxAge !== undefined && Number(maxAge) <= 0) ||
-				(typeof expires === "string" && Date.parse(expires) <= Date.now());
-			if (expired) this.cookies.delete(c.name);
-			else this.cookies.set(c.name, c.value);
-		}
-		this.log.push({ method, path: new URL(url).pathname, status: response.status, setCookies });
-	}
-	/** Set-Cookie lines of the most recent response to `path` (relative to /api/auth). */
-	lastSetCookies(path) {
-		const full = `/api/auth${path}`;
-		for (let i = this.log.length - 1; i >= 0; i--) if (this.log[i].path === full) return this.log[i].setCookies;
-		throw new Error(`no request to ${full} recorded`);
-	}
-}
-
-/** The session token inside a signed session_token cookie value (`<token>.<sig>`, URL-encoded). */
-function tokenFromCookie(value) {
-	const decoded = decodeURIComponent(value);
-	return decoded.slice(0, decoded.lastIndexOf("."));
-}
-
-/** A fresh "browser": a cookie jar plus an official client wired to it. */
 function browser() {
 	const jar = new CookieJar();
-	const customFetchImpl = async (input, init = {}) => {
-		const url = typeof input === "string" ? input : input instanceof URL ? input.href : input.url;
-		const headers = new Headers(init.headers);
-		// Browsers send Origin on these requests; Node's fetch does not.
-		headers.set("origin", ORIGIN);
-		const cookie = jar.header();
-		if (cookie) headers.set("cookie", cookie);
-		else headers.delete("cookie");
-		const response = await fetch(url, { ...init, headers, redirect: "manual" });
-		jar.record(init.method ?? "GET", url, response);
-		return response;
-	};
-	const client = createAuthClient({
-		baseURL: ORIGIN,
-		plugins: [twoFactorClient()],
-		fetchOptions: { customFetchImpl },
-	});
+	const client = jarClient({ jar, baseURL: ORIGIN, plugins: [twoFactorClient()] });
 	return { jar, client };
 }
 
@@ -138,13 +64,6 @@ async function signedIn(email, password = PASSWORD, extra = {}) {
 	const { data, error } = await b.client.signIn.email({ email, password, ...extra });
 	assert.equal(error, null, `sign-in failed: ${JSON.stringify(error)}`);
 	return { ...b, data };
-}
-
-function assertClientError(error, status, code, message) {
-	assert.ok(error, "expected an error");
-	assert.equal(error.status, status, `status (error: ${JSON.stringify(error)})`);
-	assert.equal(error.code, code);
-	assert.equal(error.message, message);
 }
 
 function assertSessionCookieLine(c, { maxAge }) {
@@ -200,7 +119,7 @@ describe("sign-up", () => {
 			[SESSION_COOKIE],
 		);
 		assertSessionCookieLine(lines[0], { maxAge: WEEK });
-		assert.equal(tokenFromCookie(jar.get(SESSION_COOKIE)), data.token);
+		assert.equal(unsigned(jar.get(SESSION_COOKIE)), data.token);
 		// Signature: "<token>.<44-char standard base64 HMAC>", URL-encoded.
 		assert.match(decodeURIComponent(jar.get(SESSION_COOKIE)), /^[A-Za-z0-9]{32}\.[A-Za-z0-9+/]{43}=$/);
 	});
@@ -254,7 +173,7 @@ describe("sign-in", () => {
 			[SESSION_COOKIE],
 		);
 		assertSessionCookieLine(lines[0], { maxAge: WEEK });
-		assert.equal(tokenFromCookie(jar.get(SESSION_COOKIE)), data.token);
+		assert.equal(unsigned(jar.get(SESSION_COOKIE)), data.token);
 	});
 
 	test("email is matched case-insensitively", async () => {
@@ -490,7 +409,7 @@ describe("change-password", () => {
 			[SESSION_COOKIE],
 		);
 		assertSessionCookieLine(lines[0], { maxAge: WEEK });
-		assert.equal(tokenFromCookie(jar.get(SESSION_COOKIE)), data.token);
+		assert.equal(unsigned(jar.get(SESSION_COOKIE)), data.token);
 
 		const mine = await client.getSession();
 		assert.equal(mine.data.session.token, data.token);

@@ -18,12 +18,13 @@
 // date in the dump by (now − dumpedAt) before loading it.
 
 import { execFileSync, spawn } from "node:child_process";
-import { createHmac } from "node:crypto";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import net from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+
+import { base32Decode, hotp, totpStep } from "./lib/totp.mjs";
+import { freePort, sleep } from "./servers.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const outDir = join(here, "..", "fixtures", "takeover");
@@ -40,20 +41,6 @@ for (const b of backends) {
 		console.error(`make-takeover-dump: unknown backend ${b}`);
 		process.exit(2);
 	}
-}
-
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-function freePort() {
-	return new Promise((resolve, reject) => {
-		const srv = net.createServer();
-		srv.unref();
-		srv.on("error", reject);
-		srv.listen(0, "127.0.0.1", () => {
-			const { port } = srv.address();
-			srv.close(() => resolve(port));
-		});
-	});
 }
 
 // ---------------------------------------------------------------- HTTP "browser"
@@ -93,27 +80,8 @@ class Browser {
 	}
 }
 
-function base32Decode(s) {
-	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
-	let [bits, value] = [0, 0];
-	const out = [];
-	for (const ch of s.toUpperCase()) {
-		value = (value << 5) | alphabet.indexOf(ch);
-		bits += 5;
-		if (bits >= 8) {
-			out.push((value >>> (bits - 8)) & 0xff);
-			bits -= 8;
-		}
-	}
-	return Buffer.from(out);
-}
-
 function totpNow(secretBase32) {
-	const msg = Buffer.alloc(8);
-	msg.writeBigUInt64BE(BigInt(Math.floor(Date.now() / 30_000)));
-	const mac = createHmac("sha1", base32Decode(secretBase32)).update(msg).digest();
-	const offset = mac[mac.length - 1] & 0x0f;
-	return String((mac.readUInt32BE(offset) & 0x7fffffff) % 1e6).padStart(6, "0");
+	return hotp(base32Decode(secretBase32), totpStep());
 }
 
 // ---------------------------------------------------------------- the scenario

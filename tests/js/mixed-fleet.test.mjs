@@ -12,10 +12,12 @@
 // steps), so codes sent to Portcullis use strictly increasing steps (`pcCode`).
 
 import assert from "node:assert/strict";
-import { createHmac } from "node:crypto";
 import { describe, test } from "node:test";
-import { createAuthClient } from "better-auth/client";
 import { twoFactorClient } from "better-auth/client/plugins";
+
+import { ok } from "./lib/client-assert.mjs";
+import { CookieJar, jarClient, unsigned } from "./lib/jar.mjs";
+import { base32Decode, hotp, totpStep } from "./lib/totp.mjs";
 
 const env = (name) => {
 	const v = process.env[name];
@@ -35,61 +37,17 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 // ---------------------------------------------------------------- browser
 
-function parseSetCookie(line) {
-	const [pair, ...rest] = line.split(";");
-	const eq = pair.indexOf("=");
-	const attrs = new Map();
-	for (const raw of rest) {
-		const a = raw.trim();
-		const i = a.indexOf("=");
-		if (a) attrs.set((i === -1 ? a : a.slice(0, i)).trim().toLowerCase(), i === -1 ? true : a.slice(i + 1).trim());
-	}
-	return { name: pair.slice(0, eq).trim(), value: pair.slice(eq + 1).trim(), attrs };
-}
-
-class CookieJar {
-	constructor() {
-		this.cookies = new Map();
-	}
-	header() {
-		return [...this.cookies].map(([k, v]) => `${k}=${v}`).join("; ");
-	}
-	get(name) {
-		return this.cookies.get(name);
-	}
-	has(name) {
-		return this.cookies.has(name);
-	}
-	record(response) {
-		for (const c of response.headers.getSetCookie().map(parseSetCookie)) {
-			const maxAge = c.attrs.get("max-age");
-			if (maxAge !== undefined && Number(maxAge) <= 0) this.cookies.delete(c.name);
-			else this.cookies.set(c.name, c.value);
-		}
-	}
-}
-
 /**
  * One browser: a cookie jar and, per server, an official client (`ba`, `pc`) whose requests
  * carry that jar and the fleet's shared Origin.
  */
 function browser(jar = new CookieJar()) {
-	const customFetchImpl = async (input, init = {}) => {
-		const url = typeof input === "string" ? input : input instanceof URL ? input.href : input.url;
-		const headers = new Headers(init.headers);
-		headers.set("origin", ORIGIN);
-		const cookie = jar.header();
-		if (cookie) headers.set("cookie", cookie);
-		else headers.delete("cookie");
-		const response = await fetch(url, { ...init, headers, redirect: "manual" });
-		jar.record(response);
-		return response;
-	};
 	const client = (key) =>
-		createAuthClient({
+		jarClient({
+			jar,
 			baseURL: SERVERS[key].base,
+			origin: ORIGIN,
 			plugins: [twoFactorClient({ onTwoFactorRedirect: () => {} })],
-			fetchOptions: { customFetchImpl },
 		});
 	return { jar, ba: client("ba"), pc: client("pc") };
 }
@@ -97,7 +55,7 @@ function browser(jar = new CookieJar()) {
 /** A second browser holding a copy of `b`'s cookies (the same cookie replayed elsewhere). */
 function cloneBrowser(b) {
 	const jar = new CookieJar();
-	for (const [k, v] of b.jar.cookies) jar.cookies.set(k, v);
+	for (const [k, v] of b.jar.cookies) jar.set(k, v);
 	return browser(jar);
 }
 
@@ -107,49 +65,15 @@ function uniqueEmail(tag) {
 	return `mixed-${tag}-${process.pid}-${Date.now().toString(36)}-${seq}@example.com`;
 }
 
-function ok({ data, error }, what) {
-	assert.equal(error, null, `${what} failed: ${JSON.stringify(error)}`);
-	return data;
-}
-
 function fails({ error }, status, code, what) {
 	assert.ok(error, `${what}: expected ${status} ${code}, got success`);
 	assert.equal(error.status, status, `${what}: ${JSON.stringify(error)}`);
 	assert.equal(error.code, code, `${what}: ${JSON.stringify(error)}`);
 }
 
-function unsigned(value) {
-	const decoded = decodeURIComponent(value);
-	return decoded.slice(0, decoded.lastIndexOf("."));
-}
-
 // ---------------------------------------------------------------- TOTP
 
-function base32Decode(s) {
-	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
-	let bits = 0;
-	let value = 0;
-	const out = [];
-	for (const ch of s.replace(/=+$/, "").toUpperCase()) {
-		value = (value << 5) | alphabet.indexOf(ch);
-		bits += 5;
-		if (bits >= 8) {
-			out.push((value >>> (bits - 8)) & 0xff);
-			bits -= 8;
-		}
-	}
-	return Buffer.from(out);
-}
-
-function hotp(key, counter) {
-	const msg = Buffer.alloc(8);
-	msg.writeBigUInt64BE(BigInt(counter));
-	const mac = createHmac("sha1", key).update(msg).digest();
-	const offset = mac[mac.length - 1] & 0x0f;
-	return String((mac.readUInt32BE(offset) & 0x7fffffff) % 1e6).padStart(6, "0");
-}
-
-const nowStep = () => Math.floor(Date.now() / 30_000);
+const nowStep = () => totpStep();
 
 /** The authenticator of an otpauth:// URI, remembering the last step Portcullis accepted. */
 function authenticator(totpURI) {

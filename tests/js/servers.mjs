@@ -1,7 +1,8 @@
 // Starting and stopping the servers the JS suites talk to: the reference Better Auth server
 // (reference-server.mjs) or the portcullis binary, on a free 127.0.0.1 port, with the test
 // secret, BETTER_AUTH_URL = its own origin and NODE_ENV=development (origin checks on).
-// Used by run.mjs (one server, then node:test) and side-by-side.mjs (both, same client scenario).
+// Used by run.mjs (one server, then node:test), run-mixed.mjs (both on one database) and
+// side-by-side.mjs (both, same client scenario).
 //
 // 2FA OTPs: the reference server serves GET /__test/otp?email=… itself; for Portcullis a
 // listener on another 127.0.0.1 port receives the server's OTP webhook
@@ -117,8 +118,9 @@ export function startOtpListener(label = "servers.mjs") {
 /**
  * Spawns one server. opts: server ("reference" | "portcullis"), bin (portcullis), databaseUrl,
  * dir (temp dir for the log), plugins (comma-separated or null for the default), env (extra
- * variables), label (log prefix), logName (file in dir, default "<server>.log"). Returns {origin, child, otpSourceUrl, logPath, ready(),
- * shutdown(), dumpLog()}; `ready()` resolves once GET /api/auth/ok answers.
+ * variables, applied last), label (log prefix), logName (file in dir, default "<server>.log"),
+ * port (default: a free one). Returns {origin, child, otpSourceUrl, logPath, ready(), shutdown(),
+ * dumpLog()}; `ready()` resolves once GET /api/auth/ok answers.
  */
 export async function startServer({
 	server,
@@ -129,8 +131,9 @@ export async function startServer({
 	env = {},
 	label = "servers.mjs",
 	logName = `${server}.log`,
+	port = null,
 }) {
-	const port = await freePort();
+	port ??= await freePort();
 	const origin = `http://127.0.0.1:${port}`;
 	const logPath = join(dir, logName);
 	const otpListener = server === "portcullis" ? await startOtpListener(label) : null;

@@ -18,7 +18,6 @@
 // client's normalized {data, error} and whether onTwoFactorRedirect fired.
 
 import assert from "node:assert/strict";
-import { createHmac } from "node:crypto";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
@@ -26,6 +25,7 @@ import { fileURLToPath } from "node:url";
 import { createAuthClient } from "better-auth/client";
 import { twoFactorClient, usernameClient } from "better-auth/client/plugins";
 
+import { base32Decode, hotp, totpStep } from "./lib/totp.mjs";
 import { sleep, startServer } from "./servers.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -57,37 +57,6 @@ const args = { bin: null, update: false, transcripts: null, keep: false };
 	}
 	if (!args.bin) usage("--bin PATH is required");
 }
-
-// ---------------------------------------------------------------- TOTP (RFC 6238, SHA-1)
-
-function base32Decode(s) {
-	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
-	let bits = 0;
-	let value = 0;
-	const out = [];
-	for (const ch of s.replace(/=+$/, "")) {
-		const i = alphabet.indexOf(ch);
-		if (i < 0) throw new Error(`not base32: ${s}`);
-		value = (value << 5) | i;
-		bits += 5;
-		if (bits >= 8) {
-			out.push((value >>> (bits - 8)) & 0xff);
-			bits -= 8;
-		}
-	}
-	return Buffer.from(out);
-}
-
-function hotp(key, counter) {
-	const buf = Buffer.alloc(8);
-	buf.writeBigUInt64BE(BigInt(counter));
-	const h = createHmac("sha1", key).update(buf).digest();
-	const o = h[h.length - 1] & 0x0f;
-	const bin = ((h[o] & 0x7f) << 24) | (h[o + 1] << 16) | (h[o + 2] << 8) | h[o + 3];
-	return String(bin % 1e6).padStart(6, "0");
-}
-
-const currentStep = () => Math.floor(Date.now() / 30000);
 
 // ---------------------------------------------------------------- normalization
 
@@ -219,7 +188,7 @@ async function runScenario(srv) {
 		const key = base32Decode(secret);
 		for (;;) {
 			const last = totpLast.get(secret);
-			const now = currentStep();
+			const now = totpStep();
 			const s = [now, now + 1].find((x) => last === undefined || x > last.step);
 			if (s !== undefined) {
 				const code = hotp(key, s);
@@ -232,7 +201,7 @@ async function runScenario(srv) {
 	/** A code no step within ±3 of now produces. */
 	function totpWrong(uri) {
 		const key = base32Decode(/secret=([A-Z2-7]+)/.exec(uri)[1]);
-		const now = currentStep();
+		const now = totpStep();
 		const valid = new Set();
 		for (let s = now - 3; s <= now + 3; s++) valid.add(hotp(key, s));
 		for (let i = 0; ; i++) {

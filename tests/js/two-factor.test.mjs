@@ -15,10 +15,12 @@
 // servers accept ±1 step), and a user never needs a third TOTP.
 
 import assert from "node:assert/strict";
-import { createHmac } from "node:crypto";
 import { describe, test } from "node:test";
-import { createAuthClient } from "better-auth/client";
 import { twoFactorClient } from "better-auth/client/plugins";
+
+import { assertClientError, ok } from "./lib/client-assert.mjs";
+import { CookieJar, jarClient, unsigned } from "./lib/jar.mjs";
+import { base32Decode, hotp, parseOtpauth, totpStep } from "./lib/totp.mjs";
 
 const BASE = process.env.PORTCULLIS_URL;
 if (!BASE) {
@@ -41,61 +43,7 @@ const TRUST_MAX_AGE = 30 * DAY;
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-// ---------------------------------------------------------------- cookie jar
-
-/** Parses one Set-Cookie line into {name, value, attrs} (attribute names lower-cased). */
-function parseSetCookie(line) {
-	const [pair, ...rest] = line.split(";");
-	const eq = pair.indexOf("=");
-	const attrs = new Map();
-	for (const raw of rest) {
-		const a = raw.trim();
-		if (!a) continue;
-		const i = a.indexOf("=");
-		if (i === -1) attrs.set(a.toLowerCase(), true);
-		else attrs.set(a.slice(0, i).trim().toLowerCase(), a.slice(i + 1).trim());
-	}
-	return { name: pair.slice(0, eq).trim(), value: pair.slice(eq + 1).trim(), attrs, line };
-}
-
-/** A browser-ish cookie jar (same behaviour as core.test.mjs), with a log of Set-Cookie lines. */
-class CookieJar {
-	constructor() {
-		this.cookies = new Map();
-		this.log = [];
-	}
-	header() {
-		return [...this.cookies].map(([k, v]) => `${k}=${v}`).join("; ");
-	}
-	get(name) {
-		return this.cookies.get(name);
-	}
-	has(name) {
-		return this.cookies.has(name);
-	}
-	set(name, value) {
-		this.cookies.set(name, value);
-	}
-	record(method, url, response) {
-		const setCookies = response.headers.getSetCookie().map(parseSetCookie);
-		for (const c of setCookies) {
-			const maxAge = c.attrs.get("max-age");
-			const expires = c.attrs.get("expires");
-			const expired =
-				(maxAge !== undefined && Number(maxAge) <= 0) ||
-				(typeof expires === "string" && Date.parse(expires) <= Date.now());
-			if (expired) this.cookies.delete(c.name);
-			else this.cookies.set(c.name, c.value);
-		}
-		this.log.push({ method, path: new URL(url).pathname, status: response.status, setCookies });
-	}
-	/** Set-Cookie lines of the most recent response to `path` (relative to /api/auth). */
-	lastSetCookies(path) {
-		const full = `/api/auth${path}`;
-		for (let i = this.log.length - 1; i >= 0; i--) if (this.log[i].path === full) return this.log[i].setCookies;
-		throw new Error(`no request to ${full} recorded`);
-	}
-}
+// ---------------------------------------------------------------- browser
 
 /** The Set-Cookie line for `name` in `lines` (the last one, as a browser applies them in order). */
 function line(lines, name) {
@@ -109,12 +57,6 @@ function assertExpired(lines, name) {
 	assert.equal(c.attrs.get("max-age"), "0", c.line);
 }
 
-/** The session token inside a signed session_token cookie value (`<token>.<sig>`, URL-encoded). */
-function unsigned(value) {
-	const decoded = decodeURIComponent(value);
-	return decoded.slice(0, decoded.lastIndexOf("."));
-}
-
 /**
  * A fresh "browser": a cookie jar plus an official client wired to it, whose
  * `onTwoFactorRedirect` records the methods it was called with.
@@ -122,18 +64,8 @@ function unsigned(value) {
 function browser() {
 	const jar = new CookieJar();
 	const redirects = [];
-	const customFetchImpl = async (input, init = {}) => {
-		const url = typeof input === "string" ? input : input instanceof URL ? input.href : input.url;
-		const headers = new Headers(init.headers);
-		headers.set("origin", ORIGIN);
-		const cookie = jar.header();
-		if (cookie) headers.set("cookie", cookie);
-		else headers.delete("cookie");
-		const response = await fetch(url, { ...init, headers, redirect: "manual" });
-		jar.record(init.method ?? "GET", url, response);
-		return response;
-	};
-	const client = createAuthClient({
+	const client = jarClient({
+		jar,
 		baseURL: ORIGIN,
 		plugins: [
 			twoFactorClient({
@@ -142,7 +74,6 @@ function browser() {
 				},
 			}),
 		],
-		fetchOptions: { customFetchImpl },
 	});
 	return { jar, client, redirects };
 }
@@ -151,18 +82,6 @@ let seq = 0;
 function uniqueEmail(tag = "user") {
 	seq += 1;
 	return `${tag}-${process.pid}-${Date.now().toString(36)}-${seq}@example.com`;
-}
-
-function ok({ data, error }, what = "call") {
-	assert.equal(error, null, `${what} failed: ${JSON.stringify(error)}`);
-	return data;
-}
-
-function assertClientError(error, status, code, message) {
-	assert.ok(error, "expected an error");
-	assert.equal(error.status, status, `status (error: ${JSON.stringify(error)})`);
-	assert.equal(error.code, code);
-	assert.equal(error.message, message);
 }
 
 /** Signs a new user up in a fresh browser. */
@@ -184,42 +103,12 @@ async function challenged(email, b = browser(), extra = {}) {
 
 // ---------------------------------------------------------------- TOTP (RFC 6238, SHA-1)
 
-function base32Decode(s) {
-	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
-	let bits = 0;
-	let value = 0;
-	const out = [];
-	for (const ch of s.replace(/=+$/, "").toUpperCase()) {
-		const i = alphabet.indexOf(ch);
-		if (i === -1) throw new Error(`bad base32 character ${ch}`);
-		value = (value << 5) | i;
-		bits += 5;
-		if (bits >= 8) {
-			out.push((value >>> (bits - 8)) & 0xff);
-			bits -= 8;
-		}
-	}
-	return Buffer.from(out);
-}
-
-function hotp(key, counter, digits) {
-	const msg = Buffer.alloc(8);
-	msg.writeBigUInt64BE(BigInt(counter));
-	const mac = createHmac("sha1", key).update(msg).digest();
-	const offset = mac[mac.length - 1] & 0x0f;
-	const bin = mac.readUInt32BE(offset) & 0x7fffffff;
-	return String(bin % 10 ** digits).padStart(digits, "0");
-}
-
 /** The authenticator side of an otpauth:// URI: `code(step)` and the current step. */
 function authenticator(totpURI) {
-	const u = new URL(totpURI);
-	const key = base32Decode(u.searchParams.get("secret"));
-	const digits = Number(u.searchParams.get("digits") ?? 6);
-	const period = Number(u.searchParams.get("period") ?? 30);
+	const { key, digits, period } = parseOtpauth(totpURI);
 	return {
 		key,
-		step: () => Math.floor(Date.now() / 1000 / period),
+		step: () => totpStep(period),
 		code: (step) => hotp(key, step, digits),
 	};
 }

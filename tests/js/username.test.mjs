@@ -10,10 +10,12 @@
 // the routes 404 and users carry no username keys.
 
 import assert from "node:assert/strict";
-import { createHmac } from "node:crypto";
 import { describe, test } from "node:test";
-import { createAuthClient } from "better-auth/client";
 import { twoFactorClient, usernameClient } from "better-auth/client/plugins";
+
+import { assertClientError, ok } from "./lib/client-assert.mjs";
+import { CookieJar, jarClient } from "./lib/jar.mjs";
+import { hotp, parseOtpauth, totpStep } from "./lib/totp.mjs";
 
 const BASE = process.env.PORTCULLIS_URL;
 if (!BASE) {
@@ -40,45 +42,12 @@ const BAD_LOGIN = [401, "INVALID_USERNAME_OR_PASSWORD", "Invalid username or pas
 
 // ---------------------------------------------------------------- browser
 
-/** A minimal cookie jar: name=value pairs, Max-Age<=0 deletes. */
-class CookieJar {
-	constructor() {
-		this.cookies = new Map();
-	}
-	header() {
-		return [...this.cookies].map(([k, v]) => `${k}=${v}`).join("; ");
-	}
-	has(name) {
-		return this.cookies.has(name);
-	}
-	record(response) {
-		for (const line of response.headers.getSetCookie()) {
-			const [pair, ...attrs] = line.split(";");
-			const eq = pair.indexOf("=");
-			const name = pair.slice(0, eq).trim();
-			const expired = attrs.some((a) => /^\s*max-age\s*=\s*(0|-)/i.test(a));
-			if (expired) this.cookies.delete(name);
-			else this.cookies.set(name, pair.slice(eq + 1).trim());
-		}
-	}
-}
-
-/** A fresh "browser": a jar plus the official client with the plugins' client halves. */
+/** A fresh "browser": a cookie jar (lib/jar.mjs) plus the official client with the plugins' client halves. */
 function browser() {
 	const jar = new CookieJar();
 	const redirects = [];
-	const customFetchImpl = async (input, init = {}) => {
-		const url = typeof input === "string" ? input : input instanceof URL ? input.href : input.url;
-		const headers = new Headers(init.headers);
-		headers.set("origin", ORIGIN);
-		const cookie = jar.header();
-		if (cookie) headers.set("cookie", cookie);
-		else headers.delete("cookie");
-		const response = await fetch(url, { ...init, headers, redirect: "manual" });
-		jar.record(response);
-		return response;
-	};
-	const client = createAuthClient({
+	const client = jarClient({
+		jar,
 		baseURL: ORIGIN,
 		plugins: [
 			usernameClient(),
@@ -88,7 +57,6 @@ function browser() {
 				},
 			}),
 		],
-		fetchOptions: { customFetchImpl },
 	});
 	return { jar, client, redirects };
 }
@@ -99,18 +67,6 @@ function unique(tag) {
 	return `${tag}${process.pid.toString(36)}${Date.now().toString(36)}${seq}`.toLowerCase().slice(-24);
 }
 const uniqueEmail = (tag) => `${unique(tag)}@example.com`;
-
-function ok({ data, error }, what = "call") {
-	assert.equal(error, null, `${what} failed: ${JSON.stringify(error)}`);
-	return data;
-}
-
-function assertClientError(error, status, code, message) {
-	assert.ok(error, "expected an error");
-	assert.equal(error.status, status, `status (error: ${JSON.stringify(error)})`);
-	assert.equal(error.code, code);
-	assert.equal(error.message, message);
-}
 
 /** Signs a new user up (extra fields such as username) in a fresh browser. */
 async function signedUp(extra = {}, tag = "u") {
@@ -133,34 +89,9 @@ async function raw(path, body) {
 
 // ---------------------------------------------------------------- TOTP (RFC 6238, SHA-1)
 
-function base32Decode(s) {
-	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
-	let bits = 0;
-	let value = 0;
-	const out = [];
-	for (const ch of s.replace(/=+$/, "").toUpperCase()) {
-		const i = alphabet.indexOf(ch);
-		if (i === -1) throw new Error(`bad base32 character ${ch}`);
-		value = (value << 5) | i;
-		bits += 5;
-		if (bits >= 8) {
-			out.push((value >>> (bits - 8)) & 0xff);
-			bits -= 8;
-		}
-	}
-	return Buffer.from(out);
-}
-
 function totpNow(totpURI) {
-	const u = new URL(totpURI);
-	const key = base32Decode(u.searchParams.get("secret"));
-	const digits = Number(u.searchParams.get("digits") ?? 6);
-	const period = Number(u.searchParams.get("period") ?? 30);
-	const msg = Buffer.alloc(8);
-	msg.writeBigUInt64BE(BigInt(Math.floor(Date.now() / 1000 / period)));
-	const mac = createHmac("sha1", key).update(msg).digest();
-	const offset = mac[mac.length - 1] & 0x0f;
-	return String((mac.readUInt32BE(offset) & 0x7fffffff) % 10 ** digits).padStart(digits, "0");
+	const { key, digits, period } = parseOtpauth(totpURI);
+	return hotp(key, totpStep(period), digits);
 }
 
 // ---------------------------------------------------------------- plugin off
