@@ -186,12 +186,13 @@ async fn run(backend: Backend, setup: Setup, scenario: impl AsyncFnOnce(&Tf)) {
         return;
     };
     let t = Tf { s, hook };
-    scenario(&t).await;
+    let outcome = common::catch_panic(scenario(&t)).await;
     let Tf { s, hook } = t;
     s.stop().await;
     if let Some(h) = hook {
         h.stop().await;
     }
+    common::finish(outcome);
 }
 
 /// Like `on_every_backend!`, with a [`Setup`] per scenario `async fn name(t: &Tf)`.

@@ -354,8 +354,23 @@ pub async fn run(backend: Backend, scenario: impl AsyncFnOnce(&TestServer)) {
         eprintln!("{backend:?} not configured (PORTCULLIS_TEST_*_URL unset); skipped");
         return;
     };
-    scenario(&server).await;
+    let outcome = catch_panic(scenario(&server)).await;
     server.stop().await;
+    finish(outcome);
+}
+
+/// Runs a scenario future, catching a panic so the caller can still stop its server and drop its
+/// database; hand the result to [`finish`] afterwards to re-raise the failure.
+pub async fn catch_panic<F: std::future::Future<Output = ()>>(fut: F) -> std::thread::Result<()> {
+    use futures_util::FutureExt;
+    std::panic::AssertUnwindSafe(fut).catch_unwind().await
+}
+
+/// Re-raises a panic caught by [`catch_panic`].
+pub fn finish(outcome: std::thread::Result<()>) {
+    if let Err(panic) = outcome {
+        std::panic::resume_unwind(panic);
+    }
 }
 
 /// Declares one test per backend for each scenario `async fn name(s: &TestServer)`.
@@ -384,8 +399,9 @@ pub async fn run_with(
         eprintln!("{backend:?} not configured (PORTCULLIS_TEST_*_URL unset); skipped");
         return;
     };
-    scenario(&server).await;
+    let outcome = catch_panic(scenario(&server)).await;
     server.stop().await;
+    finish(outcome);
 }
 
 /// [`on_every_backend!`] with extra server environment, given as an expression that is valid
