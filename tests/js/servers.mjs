@@ -18,7 +18,7 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const here = dirname(fileURLToPath(import.meta.url));
-// Same secret as the test vectors in /work/shared/better-auth-protocol.md §13.
+// Same secret as the test vectors in the shared protocol notes (better-auth-protocol.md) §13.
 export const SECRET = "test-secret-0123456789-abcdefghijklmnopqrstuvwxyz";
 
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
