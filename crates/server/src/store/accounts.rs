@@ -17,29 +17,20 @@ pub async fn insert_credential(
     now: OffsetDateTime,
 ) -> Result<(), DbErr> {
     let b = backend_of(c);
-    let stmt = Query::insert()
-        .into_table(account::Entity)
-        .columns([
-            account::Column::Id,
-            account::Column::AccountId,
-            account::Column::ProviderId,
-            account::Column::UserId,
-            account::Column::Password,
-            account::Column::CreatedAt,
-            account::Column::UpdatedAt,
-        ])
-        .values([
-            id.into(),
-            user_id.into(),
-            CREDENTIAL.into(),
-            user_id.into(),
-            password_hash.into(),
-            ts(b, now).into(),
-            ts(b, now).into(),
-        ])
-        .map_err(|e| DbErr::Custom(e.to_string()))?
-        .to_owned();
-    c.execute(&stmt).await?;
+    super::insert_row(
+        c,
+        account::Entity,
+        vec![
+            (account::Column::Id, id.into()),
+            (account::Column::AccountId, user_id.into()),
+            (account::Column::ProviderId, CREDENTIAL.into()),
+            (account::Column::UserId, user_id.into()),
+            (account::Column::Password, password_hash.into()),
+            (account::Column::CreatedAt, ts(b, now)),
+            (account::Column::UpdatedAt, ts(b, now)),
+        ],
+    )
+    .await?;
     Ok(())
 }
 

@@ -79,24 +79,17 @@ pub async fn insert_spent(
     now: OffsetDateTime,
 ) -> Result<(), DbErr> {
     let b = backend_of(c);
-    let stmt = Query::insert()
-        .into_table(code::Entity)
-        .columns([
-            code::Column::Id,
-            code::Column::UserId,
-            code::Column::CodeHash,
-            code::Column::UsedAt,
-            code::Column::CreatedAt,
-        ])
-        .values([
-            generate_id().into(),
-            user_id.into(),
-            hash.into(),
-            ts(b, now).into(),
-            ts(b, now).into(),
-        ])
-        .map_err(|e| DbErr::Custom(e.to_string()))?
-        .to_owned();
-    c.execute(&stmt).await?;
+    super::insert_row(
+        c,
+        code::Entity,
+        vec![
+            (code::Column::Id, generate_id().into()),
+            (code::Column::UserId, user_id.into()),
+            (code::Column::CodeHash, hash.into()),
+            (code::Column::UsedAt, ts(b, now)),
+            (code::Column::CreatedAt, ts(b, now)),
+        ],
+    )
+    .await?;
     Ok(())
 }

@@ -9,7 +9,10 @@ pub mod two_factor;
 pub mod users;
 pub mod verifications;
 
-use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Value};
+use sea_orm::{
+    ConnectionTrait, DatabaseConnection, DbBackend, DbErr, Value,
+    sea_query::{IntoIden, IntoTableRef, Query},
+};
 use time::OffsetDateTime;
 
 #[derive(Clone)]
@@ -43,4 +46,24 @@ pub fn now() -> OffsetDateTime {
 /// Backend of any connection or transaction.
 pub fn backend_of(c: &impl ConnectionTrait) -> DbBackend {
     c.get_database_backend()
+}
+
+/// `INSERT` of one row given as (column, value) pairs, so each value stands next to its column.
+pub(crate) async fn insert_row<T, C>(
+    c: &impl ConnectionTrait,
+    table: T,
+    row: Vec<(C, Value)>,
+) -> Result<(), DbErr>
+where
+    T: IntoTableRef,
+    C: IntoIden,
+{
+    let (columns, values): (Vec<C>, Vec<Value>) = row.into_iter().unzip();
+    let mut stmt = Query::insert();
+    stmt.into_table(table)
+        .columns(columns)
+        .values(values.into_iter().map(Into::into))
+        .map_err(|e| DbErr::Custom(e.to_string()))?;
+    c.execute(&stmt).await?;
+    Ok(())
 }

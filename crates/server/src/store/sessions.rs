@@ -20,31 +20,21 @@ pub struct NewSession<'a> {
 
 pub async fn insert(c: &impl ConnectionTrait, s: &NewSession<'_>) -> Result<(), DbErr> {
     let b = backend_of(c);
-    let stmt = Query::insert()
-        .into_table(session::Entity)
-        .columns([
-            session::Column::Id,
-            session::Column::ExpiresAt,
-            session::Column::Token,
-            session::Column::CreatedAt,
-            session::Column::UpdatedAt,
-            session::Column::IpAddress,
-            session::Column::UserAgent,
-            session::Column::UserId,
-        ])
-        .values([
-            s.id.into(),
-            ts(b, s.expires_at).into(),
-            s.token.into(),
-            ts(b, s.now).into(),
-            ts(b, s.now).into(),
-            s.ip_address.into(),
-            s.user_agent.into(),
-            s.user_id.into(),
-        ])
-        .map_err(|e| DbErr::Custom(e.to_string()))?
-        .to_owned();
-    c.execute(&stmt).await?;
+    super::insert_row(
+        c,
+        session::Entity,
+        vec![
+            (session::Column::Id, s.id.into()),
+            (session::Column::ExpiresAt, ts(b, s.expires_at)),
+            (session::Column::Token, s.token.into()),
+            (session::Column::CreatedAt, ts(b, s.now)),
+            (session::Column::UpdatedAt, ts(b, s.now)),
+            (session::Column::IpAddress, s.ip_address.into()),
+            (session::Column::UserAgent, s.user_agent.into()),
+            (session::Column::UserId, s.user_id.into()),
+        ],
+    )
+    .await?;
     Ok(())
 }
 

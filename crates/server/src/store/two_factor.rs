@@ -42,27 +42,22 @@ pub async fn upsert_secret(
             c.execute(&stmt).await?;
         }
         None => {
-            let stmt = Query::insert()
-                .into_table(two_factor::Entity)
-                .columns([
-                    two_factor::Column::Id,
-                    two_factor::Column::Secret,
-                    two_factor::Column::BackupCodes,
-                    two_factor::Column::UserId,
-                    two_factor::Column::Verified,
-                    two_factor::Column::FailedVerificationCount,
-                ])
-                .values([
-                    new_id.into(),
-                    encrypted_secret.into(),
-                    encrypted_backup_codes.into(),
-                    user_id.into(),
-                    verified.into(),
-                    0i32.into(),
-                ])
-                .map_err(|e| DbErr::Custom(e.to_string()))?
-                .to_owned();
-            c.execute(&stmt).await?;
+            super::insert_row(
+                c,
+                two_factor::Entity,
+                vec![
+                    (two_factor::Column::Id, new_id.into()),
+                    (two_factor::Column::Secret, encrypted_secret.into()),
+                    (
+                        two_factor::Column::BackupCodes,
+                        encrypted_backup_codes.into(),
+                    ),
+                    (two_factor::Column::UserId, user_id.into()),
+                    (two_factor::Column::Verified, verified.into()),
+                    (two_factor::Column::FailedVerificationCount, 0i32.into()),
+                ],
+            )
+            .await?;
         }
     }
     Ok(())

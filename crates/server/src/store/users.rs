@@ -38,35 +38,26 @@ impl NewUser<'_> {
 
 pub async fn insert(c: &impl ConnectionTrait, u: &NewUser<'_>) -> Result<(), DbErr> {
     let b = backend_of(c);
-    let stmt = Query::insert()
-        .into_table(user::Entity)
-        .columns([
-            user::Column::Id,
-            user::Column::Name,
-            user::Column::Email,
-            user::Column::EmailVerified,
-            user::Column::Image,
-            user::Column::CreatedAt,
-            user::Column::UpdatedAt,
-            user::Column::TwoFactorEnabled,
-            user::Column::Username,
-            user::Column::DisplayUsername,
-        ])
-        .values([
-            u.id.into(),
-            u.name.into(),
-            u.email.into(),
-            false.into(),
-            u.image.map(str::to_owned).into(),
-            ts(b, u.now).into(),
-            ts(b, u.now).into(),
-            false.into(),
-            u.username.map(str::to_owned).into(),
-            u.display_username.map(str::to_owned).into(),
-        ])
-        .map_err(|e| DbErr::Custom(e.to_string()))?
-        .to_owned();
-    c.execute(&stmt).await?;
+    super::insert_row(
+        c,
+        user::Entity,
+        vec![
+            (user::Column::Id, u.id.into()),
+            (user::Column::Name, u.name.into()),
+            (user::Column::Email, u.email.into()),
+            (user::Column::EmailVerified, false.into()),
+            (user::Column::Image, u.image.map(str::to_owned).into()),
+            (user::Column::CreatedAt, ts(b, u.now)),
+            (user::Column::UpdatedAt, ts(b, u.now)),
+            (user::Column::TwoFactorEnabled, false.into()),
+            (user::Column::Username, u.username.map(str::to_owned).into()),
+            (
+                user::Column::DisplayUsername,
+                u.display_username.map(str::to_owned).into(),
+            ),
+        ],
+    )
+    .await?;
     Ok(())
 }
 

@@ -4,9 +4,7 @@
 //! deleteVerificationByIdentifier).
 
 use portcullis_entity::verification;
-use sea_orm::{
-    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, sea_query::Query,
-};
+use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder};
 use time::OffsetDateTime;
 
 use super::{backend_of, now, ts};
@@ -20,27 +18,19 @@ pub async fn create(
 ) -> Result<(), DbErr> {
     let b = backend_of(c);
     let t = now();
-    let stmt = Query::insert()
-        .into_table(verification::Entity)
-        .columns([
-            verification::Column::Id,
-            verification::Column::Identifier,
-            verification::Column::Value,
-            verification::Column::ExpiresAt,
-            verification::Column::CreatedAt,
-            verification::Column::UpdatedAt,
-        ])
-        .values([
-            generate_id().into(),
-            identifier.into(),
-            value.into(),
-            ts(b, expires_at).into(),
-            ts(b, t).into(),
-            ts(b, t).into(),
-        ])
-        .map_err(|e| DbErr::Custom(e.to_string()))?
-        .to_owned();
-    c.execute(&stmt).await?;
+    super::insert_row(
+        c,
+        verification::Entity,
+        vec![
+            (verification::Column::Id, generate_id().into()),
+            (verification::Column::Identifier, identifier.into()),
+            (verification::Column::Value, value.into()),
+            (verification::Column::ExpiresAt, ts(b, expires_at)),
+            (verification::Column::CreatedAt, ts(b, t)),
+            (verification::Column::UpdatedAt, ts(b, t)),
+        ],
+    )
+    .await?;
     Ok(())
 }
 

@@ -84,8 +84,7 @@ pub async fn enable(state: web::Data<AppState>, req: AuthRequest) -> ApiResult<R
         if !tf.otp_enabled() {
             return Err(ApiError::bad_request(ErrorCode::OtpNotConfigured));
         }
-        verify::enable_and_rotate(&state, &req, &current.session, &current.user.id, &mut jar)
-            .await?;
+        verify::enable_and_rotate(&state, &req, &current.session, &current.user, &mut jar).await?;
         return Ok(Reply::json(&EnableTwoFactorResponse::Otp).cookies(jar));
     }
 
@@ -118,8 +117,7 @@ pub async fn enable(state: web::Data<AppState>, req: AuthRequest) -> ApiResult<R
     .await?;
     txn.commit().await?;
     if skip {
-        verify::enable_and_rotate(&state, &req, &current.session, &current.user.id, &mut jar)
-            .await?;
+        verify::enable_and_rotate(&state, &req, &current.session, &current.user, &mut jar).await?;
     }
     // Issuer: body `issuer`, else the configured issuer (default: the app name).
     let issuer = req
@@ -200,16 +198,10 @@ pub async fn verify_totp(state: web::Data<AppState>, req: AuthRequest) -> ApiRes
     let factor = factors::find_by_user(&state.db.conn, &user_id)
         .await?
         .ok_or_else(|| ApiError::bad_request(ErrorCode::TotpNotEnabled))?;
-    let attempt = match &mode {
-        Mode::Challenge(ch) => {
-            if factor.verified == Some(false) {
-                return Err(ApiError::bad_request(ErrorCode::TotpNotEnabled));
-            }
-            verify::assert_not_locked(&state, &factor).await?;
-            Some(verify::begin_attempt(&state, ch).await?)
-        }
-        Mode::Session(_) => None,
-    };
+    if mode.is_sign_in() && factor.verified == Some(false) {
+        return Err(ApiError::bad_request(ErrorCode::TotpNotEnabled));
+    }
+    let attempt = verify::start_attempt(&state, &mode, &factor).await?;
     let tf = &state.config.two_factor;
     let Some(key) =
         symmetric::decrypt(&state.config.secret, &factor.secret).and_then(|s| totp::key_bytes(&s))
@@ -243,7 +235,8 @@ pub async fn verify_totp(state: web::Data<AppState>, req: AuthRequest) -> ApiRes
         if let Mode::Session(current) = &mode
             && current.user.two_factor_enabled != Some(true)
         {
-            verify::enable_and_rotate(&state, &req, &current.session, &user_id, &mut jar).await?;
+            verify::enable_and_rotate(&state, &req, &current.session, &current.user, &mut jar)
+                .await?;
         }
         factors::set_verified(&state.db.conn, &factor.id).await?;
     }
@@ -324,7 +317,7 @@ pub async fn verify_otp(state: web::Data<AppState>, req: AuthRequest) -> ApiResu
         };
         let Current { session: old, .. } = current.as_ref();
         let (updated, new_session) =
-            verify::enable_and_rotate(&state, &req, old, &user.id, &mut jar).await?;
+            verify::enable_and_rotate(&state, &req, old, &user, &mut jar).await?;
         return Ok(Reply::json(&TokenUserResponse {
             token: Some(new_session.token),
             user: output::user(&state.config.plugins, &updated),
@@ -381,13 +374,7 @@ pub async fn verify_backup_code(state: web::Data<AppState>, req: AuthRequest) ->
     let factor = factors::find_by_user(&state.db.conn, &user_id)
         .await?
         .ok_or_else(|| ApiError::bad_request(ErrorCode::BackupCodesNotEnabled))?;
-    let attempt = match &mode {
-        Mode::Challenge(ch) => {
-            verify::assert_not_locked(&state, &factor).await?;
-            Some(verify::begin_attempt(&state, ch).await?)
-        }
-        Mode::Session(_) => None,
-    };
+    let attempt = verify::start_attempt(&state, &mode, &factor).await?;
     let code = req.str_field("code").unwrap_or_default();
     let spent = match spend_backup_code(&state, &user_id, code).await {
         Ok(spent) => spent,

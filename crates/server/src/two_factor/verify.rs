@@ -150,6 +150,22 @@ pub async fn begin_attempt(state: &AppState, challenge: &Challenge) -> ApiResult
     })
 }
 
+/// On a sign-in challenge, the lockout check then the attempt gate (TOTP and backup codes);
+/// signed-in verification has neither.
+pub async fn start_attempt(
+    state: &AppState,
+    mode: &Mode,
+    factor: &two_factor::Model,
+) -> ApiResult<Option<Attempt>> {
+    match mode {
+        Mode::Challenge(ch) => {
+            assert_not_locked(state, factor).await?;
+            Ok(Some(begin_attempt(state, ch).await?))
+        }
+        Mode::Session(_) => Ok(None),
+    }
+}
+
 /// assertTwoFactorNotLocked: 429 while locked; an expired lock is cleared.
 pub async fn assert_not_locked(state: &AppState, factor: &two_factor::Model) -> ApiResult<()> {
     let Some(locked_until) = &factor.locked_until else {
@@ -274,13 +290,17 @@ pub async fn enable_and_rotate(
     state: &AppState,
     req: &AuthRequest,
     old: &session_row::Model,
-    user_id: &str,
+    user: &user::Model,
     jar: &mut CookieJar,
 ) -> ApiResult<(user::Model, session_row::Model)> {
-    users::set_two_factor_enabled(&state.db.conn, user_id, true, store::now()).await?;
-    let user = users::find_by_id(&state.db.conn, user_id)
-        .await?
-        .ok_or_else(|| ApiError::unauthorized(ErrorCode::Unauthorized))?;
+    let now = store::now();
+    users::set_two_factor_enabled(&state.db.conn, &user.id, true, now).await?;
+    // The row as just written, without reading it back.
+    let updated = user::Model {
+        two_factor_enabled: Some(true),
+        updated_at: now.into(),
+        ..user.clone()
+    };
     let new_session = session::rotate(state, req, old, jar).await?;
-    Ok((user, new_session))
+    Ok((updated, new_session))
 }
