@@ -112,10 +112,12 @@ if (!OTP_STORES.includes(otpStore)) {
 	process.exit(2);
 }
 
-/** Last OTP per (lower-cased) email, for the test-only route. */
+/** Last OTP and deliveries so far per (lower-cased) email, for the test-only route. */
 const lastOtp = new Map();
 
 const options = {
+	// APP_NAME: the TOTP issuer (Better Auth's default appName is "Better Auth").
+	...(process.env.APP_NAME ? { appName: process.env.APP_NAME } : {}),
 	secret,
 	baseURL,
 	database,
@@ -128,7 +130,8 @@ const options = {
 					otpOptions: {
 						storeOTP: otpStore,
 						sendOTP: async ({ user, otp }) => {
-							lastOtp.set(String(user.email).toLowerCase(), otp);
+							const email = String(user.email).toLowerCase();
+							lastOtp.set(email, { otp, count: (lastOtp.get(email)?.count ?? 0) + 1 });
 						},
 					},
 				}),
@@ -145,9 +148,9 @@ const server = http.createServer((req, res) => {
 	const url = new URL(req.url ?? "/", "http://127.0.0.1");
 	if (url.pathname === "/__test/otp" && req.method === "GET") {
 		const email = (url.searchParams.get("email") ?? "").toLowerCase();
-		const otp = lastOtp.get(email) ?? null;
-		res.writeHead(otp === null ? 404 : 200, { "content-type": "application/json" });
-		res.end(JSON.stringify({ email, otp }));
+		const hit = lastOtp.get(email);
+		res.writeHead(hit ? 200 : 404, { "content-type": "application/json" });
+		res.end(JSON.stringify({ email, otp: hit?.otp ?? null, count: hit?.count ?? 0 }));
 		return;
 	}
 	authHandler(req, res).catch((err) => {

@@ -3,8 +3,12 @@
 // (`next start`) in front of it, both on free 127.0.0.1 ports and stopped by PID; and headless
 // Debian Chromium driven by playwright-core (never a downloaded browser).
 //
-// Environment: PORTCULLIS_BIN (default: <repo>/target/debug/portcullis), CHROMIUM_PATH (default
-// /usr/bin/chromium), E2E_ARTIFACTS (screenshots; default e2e/artifacts, git-ignored).
+// E2E_SERVER=reference puts the real Better Auth 1.7.25 (tests/js/reference-server.mjs) behind
+// the app instead: the same journeys passing there shows the app is an ordinary Better Auth app.
+//
+// Environment: E2E_SERVER (portcullis | reference), PORTCULLIS_BIN (default:
+// <repo>/target/debug/portcullis), CHROMIUM_PATH (default /usr/bin/chromium), E2E_ARTIFACTS
+// (screenshots; default e2e/artifacts/<server>, git-ignored).
 
 import { spawn } from "node:child_process";
 import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync } from "node:fs";
@@ -19,7 +23,11 @@ const here = dirname(fileURLToPath(import.meta.url));
 const appDir = resolve(here, "..");
 const repoRoot = resolve(appDir, "../..");
 
-export const artifactsDir = resolve(process.env.E2E_ARTIFACTS ?? join(here, "artifacts"));
+export const serverKind = process.env.E2E_SERVER ?? "portcullis";
+if (!["portcullis", "reference"].includes(serverKind)) {
+	throw new Error(`E2E_SERVER must be portcullis or reference, not ${serverKind}`);
+}
+export const artifactsDir = resolve(process.env.E2E_ARTIFACTS ?? join(here, "artifacts", serverKind));
 
 export async function startStack() {
 	const dir = mkdtempSync(join(tmpdir(), "portcullis-e2e-"));
@@ -27,16 +35,16 @@ export async function startStack() {
 	const appPort = await freePort();
 	const appOrigin = `http://127.0.0.1:${appPort}`;
 
-	const portcullis = await startServer({
-		server: "portcullis",
+	const auth = await startServer({
+		server: serverKind,
 		bin: process.env.PORTCULLIS_BIN ?? join(repoRoot, "target/debug/portcullis"),
-		databaseUrl: `sqlite://${join(dir, "portcullis.db")}?mode=rwc`,
+		databaseUrl: `sqlite://${join(dir, "auth.db")}?mode=rwc`,
 		dir,
 		label: "e2e",
-		// The browser sees the app's origin; Portcullis must treat it as its own public URL.
-		env: { BETTER_AUTH_URL: appOrigin, PORTCULLIS_APP_NAME: "Acme" },
+		// The browser sees the app's origin; the auth server must treat it as its own public URL.
+		env: { BETTER_AUTH_URL: appOrigin, PORTCULLIS_APP_NAME: "Acme", APP_NAME: "Acme" },
 	});
-	await portcullis.ready();
+	await auth.ready();
 
 	const appLog = join(dir, "next.log");
 	const fd = openSync(appLog, "a");
@@ -45,7 +53,7 @@ export async function startStack() {
 		[join(appDir, "node_modules/next/dist/bin/next"), "start", "--hostname", "127.0.0.1", "--port", String(appPort)],
 		{
 			cwd: appDir,
-			env: { ...process.env, PORTCULLIS_URL: portcullis.origin, NEXT_TELEMETRY_DISABLED: "1", NODE_ENV: "production" },
+			env: { ...process.env, PORTCULLIS_URL: auth.origin, NEXT_TELEMETRY_DISABLED: "1", NODE_ENV: "production" },
 			stdio: ["ignore", fd, fd],
 		},
 	);
@@ -77,17 +85,17 @@ export async function startStack() {
 			await context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: appOrigin });
 			return context;
 		},
-		/** The latest two-factor code Portcullis delivered to `email` through its webhook, and how many so far. */
+		/** The latest two-factor code delivered to `email` ({ otp, count }): Portcullis's webhook, or the reference's sendOTP. */
 		async deliveredOtp(email) {
-			const res = await fetch(`${portcullis.otpSourceUrl}?email=${encodeURIComponent(email)}`);
+			const res = await fetch(`${auth.otpSourceUrl}?email=${encodeURIComponent(email)}`);
 			return res.json();
 		},
 		async shutdown({ failed = false } = {}) {
 			await browser.close().catch(() => {});
 			await stop(app);
-			await portcullis.shutdown();
+			await auth.shutdown();
 			if (failed) {
-				portcullis.dumpLog();
+				auth.dumpLog();
 				console.error(`----- next log -----\n${readFileSync(appLog, "utf8")}----- end next log -----`);
 			}
 		},
