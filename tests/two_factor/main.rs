@@ -72,6 +72,7 @@ mod support;
 mod beyond;
 mod errors;
 mod flows;
+mod query_count;
 mod upstream_attempts_lockout;
 mod upstream_backup_codes_trust;
 mod upstream_basics;
@@ -82,6 +83,7 @@ use beyond::*;
 use common::Backend;
 use errors::*;
 use flows::*;
+use query_count::*;
 use support::*;
 use upstream_attempts_lockout::*;
 use upstream_backup_codes_trust::*;
@@ -239,4 +241,6 @@ two_factor_scenarios!(
     errors_send_and_verify_otp: OTP,
     errors_generate_backup_codes: OTP,
     errors_verify_backup_code: OTP,
+    // query_count
+    query_count_hot_routes: NO_OTP,
 );

@@ -9,6 +9,11 @@ pub mod two_factor;
 pub mod users;
 pub mod verifications;
 
+use std::sync::{
+    Arc,
+    atomic::{AtomicU64, Ordering},
+};
+
 use sea_orm::{
     ConnectionTrait, DatabaseConnection, DbBackend, DbErr, Value,
     sea_query::{IntoIden, IntoTableRef, Query},
@@ -18,11 +23,24 @@ use time::OffsetDateTime;
 #[derive(Clone)]
 pub struct Db {
     pub conn: DatabaseConnection,
+    statements: Arc<AtomicU64>,
 }
 
 impl Db {
-    pub fn new(conn: DatabaseConnection) -> Self {
-        Self { conn }
+    /// Wraps a migrated connection and counts the statements run through it from here on.
+    pub fn new(mut conn: DatabaseConnection) -> Self {
+        let statements = Arc::new(AtomicU64::new(0));
+        let counter = Arc::clone(&statements);
+        conn.set_metric_callback(move |_| {
+            counter.fetch_add(1, Ordering::Relaxed);
+        });
+        Self { conn, statements }
+    }
+
+    /// SQL statements executed through this handle (and its transactions) so far; `BEGIN` and
+    /// `COMMIT` are not counted. The query-count tests hold each hot route to a fixed number.
+    pub fn statement_count(&self) -> u64 {
+        self.statements.load(Ordering::Relaxed)
     }
 
     pub fn backend(&self) -> DbBackend {

@@ -4,7 +4,10 @@
 //! deleteVerificationByIdentifier).
 
 use portcullis_entity::verification;
-use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DbBackend, DbErr, EntityTrait, FromQueryResult, QueryFilter,
+    QueryOrder, sea_query::Query,
+};
 use time::OffsetDateTime;
 
 use super::{backend_of, now, ts};
@@ -46,10 +49,44 @@ pub async fn find(
         .await
 }
 
-/// Atomically takes the newest row for `identifier`: of concurrent callers exactly one gets it
-/// (the one whose `DELETE … WHERE id = ?` removed it); older duplicates go too. An expired row
-/// is deleted but reported as absent.
+/// Atomically takes the newest row for `identifier`: of concurrent callers exactly one gets it;
+/// older duplicates go too. An expired row is deleted but reported as absent
+/// (better-auth: dist/db/internal-adapter.mjs consumeVerificationValue).
+///
+/// PostgreSQL and SQLite do it in one `DELETE … RETURNING`; MySQL has no RETURNING, so there it
+/// is a read, then a `DELETE … WHERE id = ?` that only one caller can win, then the duplicates.
 pub async fn consume(
+    c: &impl ConnectionTrait,
+    identifier: &str,
+) -> Result<Option<verification::Model>, DbErr> {
+    let row = match backend_of(c) {
+        DbBackend::Postgres | DbBackend::Sqlite => take_all(c, identifier)
+            .await?
+            .into_iter()
+            .max_by_key(|r| r.created_at.0),
+        _ => take_newest(c, identifier).await?,
+    };
+    Ok(row.filter(|r| r.expires_at.0 >= now()))
+}
+
+/// `DELETE … WHERE identifier = ? RETURNING *`.
+async fn take_all(
+    c: &impl ConnectionTrait,
+    identifier: &str,
+) -> Result<Vec<verification::Model>, DbErr> {
+    let stmt = Query::delete()
+        .from_table(verification::Entity)
+        .and_where(verification::Column::Identifier.eq(identifier))
+        .returning_all()
+        .to_owned();
+    c.query_all(&stmt)
+        .await?
+        .iter()
+        .map(|row| verification::Model::from_query_result(row, ""))
+        .collect()
+}
+
+async fn take_newest(
     c: &impl ConnectionTrait,
     identifier: &str,
 ) -> Result<Option<verification::Model>, DbErr> {
@@ -70,9 +107,6 @@ pub async fn consume(
         .filter(verification::Column::CreatedAt.lte(ts(backend_of(c), row.created_at.0)))
         .exec(c)
         .await?;
-    if row.expires_at.0 < now() {
-        return Ok(None);
-    }
     Ok(Some(row))
 }
 

@@ -195,7 +195,8 @@ pub async fn verify_totp(state: web::Data<AppState>, req: AuthRequest) -> ApiRes
     let mut jar = CookieJar::new();
     let mode = verify::resolve(&state, &req, &mut jar).await?;
     let user_id = mode.user().id.clone();
-    let factor = factors::find_by_user(&state.db.conn, &user_id)
+    let factor = mode
+        .factor(&state)
         .await?
         .ok_or_else(|| ApiError::bad_request(ErrorCode::TotpNotEnabled))?;
     if mode.is_sign_in() && factor.verified == Some(false) {
@@ -221,15 +222,16 @@ pub async fn verify_totp(state: web::Data<AppState>, req: AuthRequest) -> ApiRes
     let now = time::OffsetDateTime::now_utc().unix_timestamp().max(0) as u64;
     let step = totp::verify(&key, code, now, tf.totp_digits, tf.totp_period);
     // Beyond Better Auth: a step is accepted once (RFC 6238 §5.2); a replay is an invalid code.
+    // A success on sign-in also clears the lockout counter, in the same statement.
     let accepted = match step {
-        Some(step) => factors::claim_totp_step(&state.db.conn, &factor.id, step as i64).await?,
+        Some(step) => {
+            factors::claim_totp_step(&state.db.conn, &factor.id, step as i64, mode.is_sign_in())
+                .await?
+        }
         None => false,
     };
     if !accepted {
         return Err(verify::fail(&state, &mode, attempt.as_ref(), ErrorCode::InvalidCode).await);
-    }
-    if mode.is_sign_in() {
-        factors::reset_failures(&state.db.conn, &user_id).await?;
     }
     if factor.verified != Some(true) {
         if let Mode::Session(current) = &mode
@@ -276,7 +278,7 @@ pub async fn verify_otp(state: web::Data<AppState>, req: AuthRequest) -> ApiResu
     let mode = verify::resolve(&state, &req, &mut jar).await?;
     let user = mode.user().clone();
     let factor = if mode.is_sign_in() {
-        let f = factors::find_by_user(&state.db.conn, &user.id).await?;
+        let f = mode.factor(&state).await?;
         if let Some(f) = &f {
             verify::assert_not_locked(&state, f).await?;
         }
@@ -371,7 +373,8 @@ pub async fn verify_backup_code(state: web::Data<AppState>, req: AuthRequest) ->
     let mut jar = CookieJar::new();
     let mode = verify::resolve(&state, &req, &mut jar).await?;
     let user_id = mode.user().id.clone();
-    let factor = factors::find_by_user(&state.db.conn, &user_id)
+    let factor = mode
+        .factor(&state)
         .await?
         .ok_or_else(|| ApiError::bad_request(ErrorCode::BackupCodesNotEnabled))?;
     let attempt = verify::start_attempt(&state, &mode, &factor).await?;

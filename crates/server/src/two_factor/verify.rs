@@ -38,6 +38,8 @@ pub struct Challenge {
     pub id: String,
     pub user: user::Model,
     pub expires_at: time::OffsetDateTime,
+    /// The user's `twoFactor` row, read together with the challenge.
+    pub factor: Option<two_factor::Model>,
 }
 
 impl Mode {
@@ -45,6 +47,14 @@ impl Mode {
         match self {
             Mode::Session(c) => &c.user,
             Mode::Challenge(c) => &c.user,
+        }
+    }
+
+    /// The user's `twoFactor` row: already loaded for a challenge, read for a signed-in user.
+    pub async fn factor(&self, state: &AppState) -> ApiResult<Option<two_factor::Model>> {
+        match self {
+            Mode::Challenge(c) => Ok(c.factor.clone()),
+            Mode::Session(c) => Ok(factors::find_by_user(&state.db.conn, &c.user.id).await?),
         }
     }
 
@@ -84,17 +94,15 @@ pub async fn resolve(state: &AppState, req: &AuthRequest, jar: &mut CookieJar) -
         .cookies
         .read_signed(&req.cookies, &names.two_factor)
         .ok_or_else(invalid_cookie)?;
-    let row = verifications::find(&state.db.conn, &id)
+    let row = factors::find_challenge(&state.db.conn, &id)
         .await?
-        .filter(|r| r.expires_at.0 > store::now())
-        .ok_or_else(invalid_cookie)?;
-    let user = users::find_by_id(&state.db.conn, &row.value)
-        .await?
+        .filter(|r| r.verification.expires_at.0 > store::now())
         .ok_or_else(invalid_cookie)?;
     Ok(Mode::Challenge(Box::new(Challenge {
         id,
-        user,
-        expires_at: row.expires_at.0,
+        user: row.user,
+        expires_at: row.verification.expires_at.0,
+        factor: row.factor,
     })))
 }
 
