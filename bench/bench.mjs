@@ -85,6 +85,7 @@ const children = new Set(); // other ChildProcess objects (wrk, start-up probes)
 const databases = new Set();
 const tmp = mkdtempSync(join(os.tmpdir(), "portcullis-bench-"));
 let cleaning = null;
+let interrupted = false;
 
 function cleanup() {
 	cleaning ??= (async () => {
@@ -111,6 +112,7 @@ function cleanup() {
 }
 for (const sig of ["SIGINT", "SIGTERM", "SIGHUP"]) {
 	process.on(sig, () => {
+		interrupted = true;
 		log(`${sig}: stopping servers, dropping databases (logs kept in ${tmp})`);
 		cleanup().finally(() => process.exit(130));
 	});
@@ -206,7 +208,7 @@ const serverEnv = {
 	PORTCULLIS_PLUGINS: "two-factor",
 };
 
-async function launch(kind, databaseUrl) {
+async function launch(kind, databaseUrl, phase) {
 	const h = await startServer({
 		server: kind === "node" ? "reference" : "portcullis",
 		bin: BIN,
@@ -214,7 +216,7 @@ async function launch(kind, databaseUrl) {
 		dir: tmp,
 		env: serverEnv,
 		label: "bench",
-		logName: `${kind}-${databaseUrl.startsWith("sqlite") ? "sqlite" : "pg"}.log`,
+		logName: `${kind}-${databaseUrl.startsWith("sqlite") ? "sqlite" : "pg"}-${phase}.log`,
 	});
 	handles.add(h);
 	try {
@@ -562,8 +564,12 @@ function report(m, rows, sqliteRows, startup, idle, notes) {
 	L.push(`- **Machine:** ${m.nproc} CPUs (${m.cpu}), ${m.memGb} GiB RAM, Linux ${m.kernel}; load average at start ${m.load}`);
 	L.push(`- **Versions:** ${m.portcullis} (commit ${m.commit}, release build, ${m.rustc}); better-auth ${m.betterAuth} on Node ${m.node}; ${m.pg}; ${m.wrk}`);
 	L.push(
-		`- **Method:** \`wrk -t${THREADS} -c${CONNECTIONS} -d${DURATION}s\`, median of ${RUNS} run(s) after a ${WARMUP} s warm-up; server, PostgreSQL and wrk share the same ${m.nproc} CPUs. Each server has its own fresh PostgreSQL database, the same secret, the two-factor plugin and no rate limiting. RSS = highest VmRSS of the server process sampled every 200 ms during the runs. Ratio = Portcullis req/s ÷ Node req/s.`,
+		`- **Method:** \`wrk -t${THREADS} -c${CONNECTIONS} -d${DURATION}s\`, median of ${RUNS} run(s) after a ${WARMUP} s warm-up; server, PostgreSQL and wrk share the same ${m.nproc} CPUs. Each server has its own fresh PostgreSQL database, the same secret, the two-factor plugin and no rate limiting. RSS = highest VmRSS of the server process, sampled every 200 ms during the measured runs; every workload starts fresh server processes (seeding happened on earlier ones), so each row's RSS is that workload's own. Ratio = Portcullis req/s ÷ Node req/s.`,
 	);
+	const load1 = Number(m.load.split(" ")[0]);
+	if (load1 > m.nproc / 2) {
+		L.push(`- **Warning:** the 1-minute load average was ${load1} on ${m.nproc} CPUs at the start: other work was running, so these numbers are noisy and low.`);
+	}
 	L.push("");
 	L.push("| workload | Node req/s | Portcullis req/s | ratio | Node p50 / p99 | Portcullis p50 / p99 | Node RSS | Portcullis RSS |");
 	L.push("|---|---:|---:|---:|---:|---:|---:|---:|");
@@ -617,19 +623,34 @@ async function main() {
 		startup = await startupTimes();
 	}
 
+	// Seeding runs on a first server process per database; every workload then gets fresh
+	// server processes on that database, so a workload's RSS is its own (password hashing during
+	// the sign-ups, say, does not show up in the GET /ok row).
+	const noteErrors = (w, kind, s, suffix = "") => {
+		if (!s) return;
+		const what = `${w.title}${suffix} on ${LABEL[kind]}`;
+		if (!s.requests) notes.push(`${what}: no request completed within a run (too short a BENCH_DURATION?).`);
+		if (s.errors) notes.push(`${what}: ${s.errors} of ${s.requests} responses were errors or non-2xx (see the wrk logs).`);
+		if (s.ranOut) notes.push(`${what}: the challenge pool ran out (raise BENCH_TOTP_POOL_${kind.toUpperCase()}); the numbers include refused replays.`);
+	};
+
 	if (ONLY.has("sqlite")) {
 		log("Portcullis on SQLite");
-		const h = await launch("portcullis", `sqlite://${join(tmp, "bench.db")}?mode=rwc`);
-		const users = await seedUsers("portcullis", h);
-		const ctx = { kind: "portcullis", tag: "portcullis-sqlite", h, users };
-		await checkSession("portcullis (sqlite)", h, users);
+		const databaseUrl = `sqlite://${join(tmp, "bench.db")}?mode=rwc`;
+		const seeder = await launch("portcullis", databaseUrl, "seed");
+		const users = await seedUsers("portcullis", seeder);
+		await checkSession("portcullis (sqlite)", seeder, users);
+		await shutdown(seeder);
 		for (const w of WORKLOADS.filter((w) => w.key === "ok" || w.key === "get-session")) {
+			const ctx = { kind: "portcullis", tag: "portcullis-sqlite", users, h: await launch("portcullis", databaseUrl, w.key) };
 			await measure(ctx, w, "warmup");
 			const runs = [];
 			for (let r = 1; r <= RUNS; r++) runs.push(await measure(ctx, w, r));
-			sqliteRows.push({ title: w.title, portcullis: summarize(runs) });
+			await shutdown(ctx.h);
+			const row = { title: w.title, portcullis: summarize(runs) };
+			sqliteRows.push(row);
+			noteErrors(w, "portcullis", row.portcullis, " (SQLite)");
 		}
-		await shutdown(h);
 	}
 
 	const pgWorkloads = WORKLOADS.filter((w) => ONLY.has(w.key));
@@ -637,7 +658,7 @@ async function main() {
 		const ctxs = {};
 		for (const kind of SERVERS) {
 			const databaseUrl = await createDb(`bench_${process.pid}_${kind}`);
-			const h = await launch(kind, databaseUrl);
+			const h = await launch(kind, databaseUrl, "seed");
 			await sleep(500);
 			idle[kind] = rssKb(h.child.pid);
 			log(`${LABEL[kind]} up on ${h.origin} (pid ${h.child.pid}); signing up ${USERS} users`);
@@ -645,23 +666,21 @@ async function main() {
 			await checkSession(kind, h, users);
 			await checkSignIn(kind, h);
 			if (ONLY.has("verify-totp")) await checkTotp(kind, h, databaseUrl);
-			ctxs[kind] = { kind, tag: `${kind}-pg`, h, users, databaseUrl };
+			await shutdown(h);
+			ctxs[kind] = { kind, tag: `${kind}-pg`, users, databaseUrl };
 		}
 		log("seeded data accepted by both servers");
-		// Runs alternate between the servers so slow drift on a shared machine hits both alike.
 		for (const w of pgWorkloads) {
 			log(`workload ${w.key}`);
+			for (const kind of SERVERS) ctxs[kind].h = await launch(kind, ctxs[kind].databaseUrl, w.key);
+			// Runs alternate between the servers so slow drift on a shared machine hits both alike.
 			const runs = { node: [], portcullis: [] };
 			for (const kind of SERVERS) await measure(ctxs[kind], w, "warmup");
 			for (let r = 1; r <= RUNS; r++) for (const kind of SERVERS) runs[kind].push(await measure(ctxs[kind], w, r));
+			for (const kind of SERVERS) await shutdown(ctxs[kind].h);
 			const row = { title: w.title, node: summarize(runs.node), portcullis: summarize(runs.portcullis) };
 			rows.push(row);
-			for (const kind of SERVERS) {
-				const s = row[kind];
-				if (!s) continue;
-				if (s.errors) notes.push(`${w.title} on ${LABEL[kind]}: ${s.errors} of ${s.requests} responses were errors or non-2xx (see the wrk logs).`);
-				if (s.ranOut) notes.push(`${w.title} on ${LABEL[kind]}: the challenge pool ran out (raise BENCH_TOTP_POOL_${kind.toUpperCase()}); the numbers include refused replays.`);
-			}
+			for (const kind of SERVERS) noteErrors(w, kind, row[kind]);
 		}
 	}
 
@@ -677,6 +696,7 @@ try {
 	await main();
 } catch (e) {
 	failed = true;
+	if (interrupted) await new Promise(() => {}); // the signal handler finishes and exits
 	console.error(`bench: FAILED: ${e.stack ?? e}`);
 	console.error(`bench: server and wrk logs kept in ${tmp}`);
 } finally {

@@ -176,7 +176,7 @@ pub fn verify_better_auth_scrypt(stored: &str, password: &str) -> bool {
 
 fn scrypt_key(password: &str, salt: &str, len: usize) -> Option<Vec<u8>> {
     let normalized: String = password.nfkc().collect();
-    let params = scrypt::Params::new(14, 16, 1, len).ok()?;
+    let params = scrypt::Params::new(14, 16, 1).ok()?;
     let mut out = vec![0u8; len];
     scrypt::scrypt(normalized.as_bytes(), salt.as_bytes(), &params, &mut out).ok()?;
     Some(out)
