@@ -56,6 +56,11 @@ pub fn sign_value(value: &str, secret: &[u8]) -> String {
 /// **last** `.`, which must not be at index 0; the signature must be exactly 44 chars and end
 /// with `=`; HMAC verified in constant time. Upstream distinguishes "absent" (`null`) from "bad
 /// signature" (`false`), but every Better Auth caller treats both as no cookie, so both are `None`.
+///
+/// Deliberately stricter than upstream: the signature must be the canonical base64 of its bytes.
+/// `atob` ignores the two spare bits of the last character, so upstream accepts four spellings of
+/// every signature (found by tests/hostile_input.rs); only the one `btoa` produces is accepted
+/// here, so a signed cookie has exactly one valid form. No cookie Better Auth signs is affected.
 pub fn verify_signed_value(signed: &str, secret: &[u8]) -> Option<String> {
     if signed.is_empty() {
         return None;
@@ -69,6 +74,9 @@ pub fn verify_signed_value(signed: &str, secret: &[u8]) -> Option<String> {
         return None;
     }
     let raw = ATOB.decode(signature).ok()?;
+    if STANDARD.encode(&raw) != signature {
+        return None;
+    }
     mac(secret, value)
         .verify_slice(&raw)
         .ok()
@@ -189,8 +197,9 @@ mod tests {
     }
 
     #[test]
-    fn trailing_bits_are_ignored_like_atob() {
-        // 32 bytes → 43 chars carry 2 spare bits; atob ignores them, so does verification.
+    fn non_canonical_spare_bits_are_refused() {
+        // 32 bytes → 43 chars carry 2 spare bits; atob ignores them (upstream accepts this
+        // spelling), Portcullis accepts only the canonical one.
         let signed = sign_value("abc", SECRET);
         let (value, sig) = signed.rsplit_once('.').unwrap();
         let last = sig.as_bytes()[42];
@@ -198,9 +207,7 @@ mod tests {
         let idx = alphabet.iter().position(|&c| c == last).unwrap();
         let flipped = alphabet[idx ^ 1] as char;
         let tweaked = format!("{value}.{}{}=", &sig[..42], flipped);
-        assert_eq!(
-            verify_signed_value(&tweaked, SECRET).as_deref(),
-            Some("abc")
-        );
+        assert_eq!(verify_signed_value(&tweaked, SECRET), None);
+        assert_eq!(verify_signed_value(&signed, SECRET).as_deref(), Some("abc"));
     }
 }
