@@ -189,6 +189,13 @@ error_codes! {
         /// `better-auth: dist/api/routes/account.mjs`.
         FailedToGetAccessToken => "FAILED_TO_GET_ACCESS_TOKEN", "Failed to get a valid access token";
     }
+
+    /// Codes only Portcullis sends, for conditions Better Auth has no answer for (it would queue
+    /// without bound, or fail with an empty 500).
+    PORTCULLIS {
+        /// 503: every password-hashing thread busy and the queue full (auth/password.rs).
+        ServiceUnavailable => "SERVICE_UNAVAILABLE", "The server is busy. Please try again shortly.";
+    }
 }
 
 impl fmt::Display for ErrorCode {

@@ -27,6 +27,7 @@ struct RawConfig {
     session_update_age: Option<i64>,
     session_fresh_age: Option<i64>,
     password_hash_concurrency: Option<usize>,
+    password_hash_queue: Option<usize>,
     password_hash: Option<String>,
     log: Option<String>,
     plugins: Option<String>,
@@ -105,7 +106,13 @@ pub const SETTINGS: &[(&str, &str, &str, &str)] = &[
         "PORTCULLIS_PASSWORD_HASH_CONCURRENCY",
         "password_hash_concurrency",
         "(CPU count)",
-        "password hashes computed at once; more wait in a queue",
+        "password hashes computed at once (threads of their own, never the request workers)",
+    ),
+    (
+        "PORTCULLIS_PASSWORD_HASH_QUEUE",
+        "password_hash_queue",
+        "128",
+        "password hashes that may wait for a thread; beyond that sign-in/sign-up answer 503 at once",
     ),
     (
         "PORTCULLIS_PASSWORD_HASH",
@@ -166,6 +173,7 @@ pub struct Config {
     pub session_update_age: i64,
     pub session_fresh_age: i64,
     pub password_hash_concurrency: usize,
+    pub password_hash_queue: usize,
     /// Format of new password hashes (`PORTCULLIS_PASSWORD_HASH`).
     pub password_hash: HashFormat,
     pub log: String,
@@ -229,6 +237,7 @@ impl fmt::Debug for Config {
             .field("session_update_age", &self.session_update_age)
             .field("session_fresh_age", &self.session_fresh_age)
             .field("password_hash_concurrency", &self.password_hash_concurrency)
+            .field("password_hash_queue", &self.password_hash_queue)
             .field("password_hash", &self.password_hash)
             .field("plugins", &self.plugins)
             .field("app_name", &self.app_name)
@@ -386,6 +395,7 @@ impl Config {
                 raw.session_fresh_age.unwrap_or(86_400),
             )?,
             password_hash_concurrency: raw.password_hash_concurrency.unwrap_or(cpus).max(1),
+            password_hash_queue: raw.password_hash_queue.unwrap_or(128),
             password_hash,
             log: raw.log.unwrap_or_else(|| "info".into()),
         })
@@ -476,6 +486,11 @@ impl RawConfig {
             &mut self.password_hash_concurrency,
             env,
             "PORTCULLIS_PASSWORD_HASH_CONCURRENCY",
+        )?;
+        parse(
+            &mut self.password_hash_queue,
+            env,
+            "PORTCULLIS_PASSWORD_HASH_QUEUE",
         )?;
         Ok(())
     }

@@ -66,6 +66,7 @@ impl ResponseError for ApiError {
         match self {
             Self::Api { status, .. } => *status,
             Self::NotFound => StatusCode::NOT_FOUND,
+            Self::Password(PasswordError::Busy) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Db(_) | Self::Password(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -90,6 +91,12 @@ impl ResponseError for ApiError {
                 tracing::error!(error = %e, "database error");
                 HttpResponse::InternalServerError()
                     .json(ErrorBody::from(ErrorCode::InternalServerError))
+            }
+            Self::Password(PasswordError::Busy) => {
+                tracing::warn!("password hashing queue full; answered 503");
+                HttpResponse::ServiceUnavailable()
+                    .insert_header(("Retry-After", "1"))
+                    .json(ErrorBody::from(ErrorCode::ServiceUnavailable))
             }
             Self::Password(e) => {
                 tracing::error!(error = %e, "password hashing error");

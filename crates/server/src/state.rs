@@ -17,7 +17,11 @@ pub struct AppState {
 impl AppState {
     pub fn new(config: Config, db: Db) -> Self {
         Self {
-            hasher: PasswordHasher::new(config.password_hash_concurrency, config.password_hash),
+            hasher: PasswordHasher::new(
+                config.password_hash_concurrency,
+                config.password_hash_queue,
+                config.password_hash,
+            ),
             cookies: CookieSet::new(&config),
             http: reqwest::Client::new(),
             config: Arc::new(config),

@@ -3,10 +3,17 @@
 //! Auth server on the same database verifies every password we write). Verification accepts both
 //! formats whatever the setting, so users created by a Node Better Auth server keep their
 //! passwords; [`PasswordHasher::needs_rehash`] tells sign-in when a stored hash is not in the
-//! configured format. Hashing is CPU-heavy: it runs on tokio's blocking pool behind a semaphore,
-//! so at most `concurrency` hashes run at once and the async executor is never blocked.
+//! configured format. Hashing is CPU- and memory-heavy (argon2id touches 19 MiB, scrypt 32 MiB): it
+//! runs on a fixed pool of `concurrency` threads of its own, never on the async executor, fed by
+//! a bounded queue. A full queue answers [`PasswordError::Busy`] (503) at once instead of letting
+//! sign-ins pile up. Fixed threads also bound memory: each thread's allocator keeps the buffer of
+//! its last hash, and tokio's blocking pool (up to 512 threads) would keep one per thread it
+//! ever used (hundreds of MiB under a sign-in burst, measured by bench/run).
 
-use std::sync::Arc;
+use std::sync::{
+    Arc, Mutex,
+    mpsc::{self, Receiver, SyncSender, TrySendError},
+};
 
 use argon2::{
     Algorithm, Argon2, Params, PasswordHash, PasswordHasher as _, PasswordVerifier as _, Version,
@@ -14,7 +21,7 @@ use argon2::{
 };
 use rand::{RngCore as _, rngs::OsRng as RandOsRng};
 use subtle::ConstantTimeEq;
-use tokio::sync::Semaphore;
+use tokio::sync::oneshot;
 use unicode_normalization::UnicodeNormalization;
 
 /// Better Auth's length policy, counted in UTF-16 code units as JS `string.length` does.
@@ -33,6 +40,9 @@ pub enum PasswordError {
     Hash(String),
     #[error("password hashing task failed")]
     Join,
+    /// Every hashing thread is busy and the queue is full.
+    #[error("too many password hashes queued")]
+    Busy,
 }
 
 /// The format of new password hashes (`PORTCULLIS_PASSWORD_HASH`).
@@ -72,18 +82,30 @@ impl std::str::FromStr for HashFormat {
     }
 }
 
+type Job = Box<dyn FnOnce() + Send>;
+
 #[derive(Clone)]
 pub struct PasswordHasher {
-    permits: Arc<Semaphore>,
+    jobs: SyncSender<Job>,
     format: HashFormat,
 }
 
 impl PasswordHasher {
-    pub fn new(concurrency: usize, format: HashFormat) -> Self {
-        Self {
-            permits: Arc::new(Semaphore::new(concurrency.max(1))),
-            format,
+    /// `threads` hashing threads (at least 1) and room for `queue` waiting hashes. The threads end
+    /// when the last clone of the hasher is dropped.
+    pub fn new(threads: usize, queue: usize, format: HashFormat) -> Self {
+        let (jobs, rx) = mpsc::sync_channel::<Job>(queue);
+        let rx = Arc::new(Mutex::new(rx));
+        for i in 0..threads.max(1) {
+            let rx = Arc::clone(&rx);
+            let spawned = std::thread::Builder::new()
+                .name(format!("password-hash-{i}"))
+                .spawn(move || work(&rx));
+            if let Err(e) = spawned {
+                tracing::error!(error = %e, "could not start a password hashing thread");
+            }
         }
+        Self { jobs, format }
     }
 
     pub fn format(&self) -> HashFormat {
@@ -117,14 +139,29 @@ impl PasswordHasher {
         &self,
         f: impl FnOnce() -> T + Send + 'static,
     ) -> Result<T, PasswordError> {
-        let _permit = self
-            .permits
-            .acquire()
-            .await
-            .map_err(|_| PasswordError::Join)?;
-        tokio::task::spawn_blocking(f)
-            .await
-            .map_err(|_| PasswordError::Join)
+        let (tx, rx) = oneshot::channel();
+        let job: Job = Box::new(move || {
+            // The requester may have gone (client disconnected): nothing to tell.
+            let _ = tx.send(f());
+        });
+        match self.jobs.try_send(job) {
+            Ok(()) => rx.await.map_err(|_| PasswordError::Join),
+            Err(TrySendError::Full(_)) => Err(PasswordError::Busy),
+            Err(TrySendError::Disconnected(_)) => Err(PasswordError::Join),
+        }
+    }
+}
+
+/// A hashing thread: runs queued jobs until every sender is gone. A panicking job (a bug in a
+/// hash crate) fails only its own request: its reply channel drops, the thread carries on.
+fn work(rx: &Mutex<Receiver<Job>>) {
+    loop {
+        let job = match rx.lock() {
+            Ok(rx) => rx.recv(),
+            Err(_) => return,
+        };
+        let Ok(job) = job else { return };
+        let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(job));
     }
 }
 
@@ -218,6 +255,50 @@ mod tests {
     // protocol notes §13 vector 7, printed by the package's own hashPassword.
     const BA_HASH: &str = "00112233445566778899aabbccddeeff:73122e887cfc14f91396cdef78dfe4b9dec28d459037601c4904cedba5a637ab97b39b40c236df5d42881d0109ca8cf0f85e39dbaba2911c190915bd8f30fe85";
 
+    /// One thread, one queue slot: with the thread busy and the slot taken, the next hash is
+    /// refused at once (Busy → 503), and everything queued still completes.
+    #[tokio::test]
+    async fn a_full_queue_answers_busy_at_once() {
+        let h = PasswordHasher::new(1, 1, HashFormat::Argon2id);
+        let (started_tx, started_rx) = std::sync::mpsc::channel();
+        let (release_tx, release_rx) = std::sync::mpsc::channel::<()>();
+        let blocker = {
+            let h = h.clone();
+            tokio::spawn(async move {
+                h.run(move || {
+                    started_tx.send(()).unwrap();
+                    release_rx.recv().unwrap();
+                    1
+                })
+                .await
+            })
+        };
+        tokio::task::spawn_blocking(move || started_rx.recv().unwrap())
+            .await
+            .unwrap();
+        let queued = {
+            let h = h.clone();
+            tokio::spawn(async move { h.run(|| 2).await })
+        };
+        // Let the second job reach the queue (a current-thread runtime runs it on our yield).
+        for _ in 0..3 {
+            tokio::task::yield_now().await;
+        }
+        assert!(matches!(h.run(|| 3).await, Err(PasswordError::Busy)));
+        release_tx.send(()).unwrap();
+        assert_eq!(blocker.await.unwrap().unwrap(), 1);
+        assert_eq!(queued.await.unwrap().unwrap(), 2);
+        assert_eq!(h.run(|| 4).await.unwrap(), 4);
+    }
+
+    #[tokio::test]
+    async fn a_panicking_hash_fails_only_its_own_request() {
+        let h = PasswordHasher::new(1, 4, HashFormat::Argon2id);
+        let r: Result<(), _> = h.run(|| panic!("boom")).await;
+        assert!(matches!(r, Err(PasswordError::Join)));
+        assert_eq!(h.run(|| 5).await.unwrap(), 5);
+    }
+
     #[test]
     fn verifies_better_auth_scrypt_vector() {
         assert!(verify_sync(BA_HASH, "password123"));
@@ -251,7 +332,7 @@ mod tests {
 
     #[tokio::test]
     async fn pool_hashes_off_the_executor() {
-        let h = PasswordHasher::new(1, HashFormat::Argon2id);
+        let h = PasswordHasher::new(1, 8, HashFormat::Argon2id);
         let hash = h.hash("pool-password").await.unwrap();
         assert!(h.verify(&hash, "pool-password").await.unwrap());
     }
@@ -281,8 +362,8 @@ mod tests {
 
     #[tokio::test]
     async fn configured_format_decides_new_hashes_and_rehash() {
-        let argon = PasswordHasher::new(1, HashFormat::Argon2id);
-        let scrypt = PasswordHasher::new(1, HashFormat::Scrypt);
+        let argon = PasswordHasher::new(1, 8, HashFormat::Argon2id);
+        let scrypt = PasswordHasher::new(1, 8, HashFormat::Scrypt);
         let a = argon.hash("format-password").await.unwrap();
         let s = scrypt.hash("format-password").await.unwrap();
         assert_eq!(HashFormat::of(&a), Some(HashFormat::Argon2id));
