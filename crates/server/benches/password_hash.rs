@@ -4,6 +4,8 @@
 //! Auth's scrypt (N=16384, r=16, p=1, 64 bytes) is what users taken over from Better Auth have
 //! until their next sign-in rewrites it.
 
+#![allow(clippy::expect_used)] // a benchmark: a failed hash should stop it loudly
+
 use std::time::{Duration, Instant};
 
 use portcullis_server::auth::password::{hash_argon2id, hash_scrypt, verify_sync};
