@@ -39,8 +39,9 @@ const ADDED_COLUMNS: &[(&str, &str)] = &[
     ("user", "username"),
     ("user", "displayUsername"),
 ];
-/// Tables Portcullis adds: its own table and sea-orm-migration's bookkeeping.
-const ADDED_TABLES: &[&str] = &["twoFactorBackupCode", "seaql_migrations"];
+/// Tables Portcullis adds: its own table, Better Auth's `rateLimit` (created whatever the
+/// rate-limit storage) and sea-orm-migration's bookkeeping.
+const ADDED_TABLES: &[&str] = &["twoFactorBackupCode", "rateLimit", "seaql_migrations"];
 
 fn fixture(backend: Backend) -> (String, Value) {
     let name = match backend {

@@ -32,6 +32,8 @@ pub(crate) enum Kind {
     Bool,
     /// `integer` everywhere (`int(11)` on MySQL).
     Int,
+    /// `bigint` everywhere (a `number` field with `bigint: true`).
+    BigInt,
     /// `date` (SQLite; values are ISO-8601 text), `timestamptz` (Postgres),
     /// `timestamp(3)` (MySQL).
     Date,
@@ -137,6 +139,9 @@ fn column_def(backend: DbBackend, col: &Col, adding: bool) -> ColumnDef {
         (Kind::Bool, DbBackend::Sqlite) => def.integer(),
         (Kind::Bool, _) => def.boolean(),
         (Kind::Int, _) => def.integer(),
+        // sea-query writes `integer` for a SQLite big integer; Better Auth writes `bigint`.
+        (Kind::BigInt, DbBackend::Sqlite) => def.custom("bigint"),
+        (Kind::BigInt, _) => def.big_integer(),
         (Kind::Date, DbBackend::Postgres) => def.timestamp_with_time_zone(),
         (Kind::Date, DbBackend::MySql) => def.custom("timestamp(3)"),
         (Kind::Date, _) => def.custom("date"),

@@ -3,7 +3,8 @@
 //! `emailAndPassword` + `twoFactor()` + `username()`, on SQLite, PostgreSQL and
 //! MySQL/MariaDB, plus Portcullis's own `twoFactorBackupCode` table and
 //! `twoFactor.lastUsedStep` column. The `username()` columns are always created, whether
-//! or not the plugin is enabled (see [`m20261124_000004_username`]).
+//! or not the plugin is enabled (see [`m20261124_000004_username`]). Better Auth's
+//! `rateLimit` table is always created too (see [`m20261124_000005_rate_limit`]).
 //!
 //! The migrations are idempotent and tolerate a database that Better Auth already
 //! migrated (see [`m20261124_000001_better_auth_core`]), so Portcullis can take over
@@ -20,6 +21,7 @@ pub mod m20261124_000001_better_auth_core;
 pub mod m20261124_000002_two_factor_backup_code;
 pub mod m20261124_000003_two_factor_last_used_step;
 pub mod m20261124_000004_username;
+pub mod m20261124_000005_rate_limit;
 
 pub use sea_orm_migration::MigratorTrait;
 
@@ -34,6 +36,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000002_two_factor_backup_code::Migration),
             Box::new(m20261124_000003_two_factor_last_used_step::Migration),
             Box::new(m20261124_000004_username::Migration),
+            Box::new(m20261124_000005_rate_limit::Migration),
         ]
     }
 }

@@ -23,7 +23,9 @@
 use std::future::Future;
 
 use portcullis_entity::{Timestamp, ts_value};
-use portcullis_entity::{account, session, two_factor, two_factor_backup_code, user, verification};
+use portcullis_entity::{
+    account, rate_limit, session, two_factor, two_factor_backup_code, user, verification,
+};
 use portcullis_migration::{
     Migrator, MigratorTrait, apply, m20261124_000002_two_factor_backup_code,
     m20261124_000003_two_factor_last_used_step,
@@ -206,6 +208,13 @@ fn fixture(backend: DbBackend, variant: &str) -> &'static str {
         }
         (_, "username") => include_str!("fixtures/better-auth-1.7.25-username-mysql.sql"),
         (_, "+username") => include_str!("fixtures/better-auth-1.7.25-then-username-mysql.sql"),
+        (DbBackend::Sqlite, "rate-limit") => {
+            include_str!("fixtures/better-auth-1.7.25-rate-limit-sqlite.sql")
+        }
+        (DbBackend::Postgres, "rate-limit") => {
+            include_str!("fixtures/better-auth-1.7.25-rate-limit-postgres.sql")
+        }
+        (_, "rate-limit") => include_str!("fixtures/better-auth-1.7.25-rate-limit-mysql.sql"),
         _ => unreachable!("unknown fixture {variant}"),
     }
 }
@@ -388,6 +397,7 @@ async fn fresh_and_idempotent(db: DatabaseConnection) -> TestResult {
         tables(&db).await?,
         [
             "account",
+            "rateLimit",
             "session",
             "twoFactor",
             "twoFactorBackupCode",
@@ -403,7 +413,7 @@ async fn fresh_and_idempotent(db: DatabaseConnection) -> TestResult {
     assert_eq!(Migrator::get_pending_migrations(&db).await?.len(), 0);
 
     // Better Auth's tables and columns cannot be rolled back: the newest migration
-    // (the `username()` columns) refuses, and nothing changes.
+    // (the `rateLimit` table) refuses, and nothing changes.
     assert!(Migrator::down(&db, Some(1)).await.is_err());
     assert_eq!(schema(&db).await?, first);
     // Our own additions can be rolled back (run directly, beneath the refusing one) and
@@ -526,7 +536,8 @@ async fn entities_match_tables(db: &DatabaseConnection) -> TestResult {
     check::<account::Entity>(db).await?;
     check::<verification::Entity>(db).await?;
     check::<two_factor::Entity>(db).await?;
-    check::<two_factor_backup_code::Entity>(db).await
+    check::<two_factor_backup_code::Entity>(db).await?;
+    check::<rate_limit::Entity>(db).await
 }
 
 async fn round_trip(db: &DatabaseConnection) -> TestResult {
@@ -721,9 +732,10 @@ async fn round_trip(db: &DatabaseConnection) -> TestResult {
 }
 
 /// Lines describing what Portcullis adds to Better Auth's `twoFactor()` schema: its own
-/// table and column, and the `username()` columns and index.
+/// table and column, the `username()` columns and index, and the `rateLimit` table.
 fn ours_beyond_two_factor(line: &str) -> bool {
-    line.contains("twoFactorBackupCode")
+    line.contains("rateLimit")
+        || line.contains("twoFactorBackupCode")
         || line.contains("lastUsedStep")
         || line.to_lowercase().contains("username")
 }
@@ -750,7 +762,15 @@ async fn adopt_better_auth(db: DatabaseConnection) -> TestResult {
 
     // The `username()` part is exactly Better Auth's own ALTER plan for the plugin (ours,
     // run after it, then find nothing left to do for `username`).
-    let theirs = schema_after(b, &[fixture(b, "full"), fixture(b, "+username")]).await?;
+    let theirs = schema_after(
+        b,
+        &[
+            fixture(b, "full"),
+            fixture(b, "+username"),
+            fixture(b, "rate-limit"),
+        ],
+    )
+    .await?;
     let (only_ours, only_theirs) = diff(&theirs, &after);
     assert!(
         only_ours.is_empty() && only_theirs.is_empty(),
@@ -779,10 +799,10 @@ async fn adopt_better_auth_with_username(db: DatabaseConnection) -> TestResult {
     let (added, removed) = diff(&before, &after);
     assert!(removed.is_empty(), "removed: {removed:#?}");
     assert!(
-        added
-            .iter()
-            .all(|l| l.contains("twoFactorBackupCode") || l.contains("lastUsedStep")),
-        "added beyond twoFactorBackupCode/lastUsedStep: {added:#?}"
+        added.iter().all(|l| l.contains("twoFactorBackupCode")
+            || l.contains("lastUsedStep")
+            || l.contains("rateLimit")),
+        "added beyond twoFactorBackupCode/lastUsedStep/rateLimit: {added:#?}"
     );
     apply(&db).await?;
     assert_eq!(schema(&db).await?, after);
@@ -836,6 +856,7 @@ async fn adopt_better_auth_without_plugin(db: DatabaseConnection) -> TestResult 
             fixture(b, "core"),
             fixture(b, "core+2fa"),
             fixture(b, "+username"),
+            fixture(b, "rate-limit"),
         ],
     )
     .await?;

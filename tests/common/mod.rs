@@ -79,9 +79,25 @@ impl TestServer {
     pub async fn start_on(database: TestDatabase, extra_env: &[(&str, &str)]) -> Self {
         let TestDatabase {
             backend,
-            url: database_url,
+            url,
             cleanup,
         } = database;
+        Self::serve(backend, url, Some(cleanup), extra_env).await
+    }
+
+    /// A second server on this one's database (another instance of a fleet). Stop it before this
+    /// one, which drops the database.
+    pub async fn start_sibling(&self, extra_env: &[(&str, &str)]) -> Self {
+        let url = self.state.config.database_url.clone();
+        Self::serve(self.backend, url, None, extra_env).await
+    }
+
+    async fn serve(
+        backend: Backend,
+        database_url: String,
+        cleanup: Option<Cleanup>,
+        extra_env: &[(&str, &str)],
+    ) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let addr = listener.local_addr().unwrap();
         let origin = format!("http://{addr}");
@@ -110,7 +126,7 @@ impl TestServer {
             backend,
             state,
             handle,
-            cleanup: Some(cleanup),
+            cleanup,
         }
     }
 

@@ -147,6 +147,10 @@ export async function startServer({
 		PORTCULLIS_LISTEN: `127.0.0.1:${port}`,
 		// Origin checks stay on (NODE_ENV=test would disable them in Better Auth).
 		NODE_ENV: "development",
+		// Portcullis runs in production mode here, where rate limiting is on by default; Better
+		// Auth under NODE_ENV=development has it off. The suites sign in far more often than 3
+		// times per 10 s, so it is off for both (tests/rate_limit.rs covers it).
+		PORTCULLIS_RATE_LIMIT: "off",
 	};
 	delete serverEnv.TEST;
 	if (otpBase) serverEnv.PORTCULLIS_OTP_WEBHOOK_URL = `${otpBase}/otp`;

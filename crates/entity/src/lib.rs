@@ -1,5 +1,5 @@
-//! sea-orm 2 entities for Better Auth 1.7.25's tables (plus Portcullis's
-//! `twoFactorBackupCode`), with table and column names exactly as Better Auth writes
+//! sea-orm 2 entities for Better Auth 1.7.25's tables, `rateLimit` included (plus
+//! Portcullis's `twoFactorBackupCode`), with table and column names exactly as Better Auth writes
 //! them (`"user"`, `"twoFactor"`, `"emailVerified"`, ...). The schema itself comes
 //! from `portcullis-migration`.
 //!
@@ -12,6 +12,7 @@
 //!   through `From<Timestamp> for Value` (see [`Timestamp`] for why SQLite needs it).
 
 pub mod account;
+pub mod rate_limit;
 pub mod session;
 pub mod timestamp;
 pub mod two_factor;
@@ -24,6 +25,7 @@ pub use timestamp::{Timestamp, TimestampParseError, ts_value};
 /// The entities under short names: `use portcullis_entity::prelude::*;`.
 pub mod prelude {
     pub use crate::account::Entity as Account;
+    pub use crate::rate_limit::Entity as RateLimit;
     pub use crate::session::Entity as Session;
     pub use crate::two_factor::Entity as TwoFactor;
     pub use crate::two_factor_backup_code::Entity as TwoFactorBackupCode;

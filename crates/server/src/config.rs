@@ -6,7 +6,10 @@ use std::{collections::HashMap, fmt, path::Path};
 
 use serde::Deserialize;
 
-use crate::auth::password::HashFormat;
+use crate::{
+    auth::password::HashFormat,
+    ip::{Cidr, IpSettings},
+};
 
 /// Fixed secret used only with `PORTCULLIS_DEV=1`; never valid in production.
 pub const DEV_SECRET: &str = "portcullis-dev-secret-do-not-use-in-production-0123456789";
@@ -38,6 +41,22 @@ struct RawConfig {
     two_factor_skip_verification_on_enable: Option<bool>,
     two_factor_allow_passwordless: Option<bool>,
     otp_webhook_url: Option<String>,
+    ip_address_headers: Option<String>,
+    trusted_proxies: Option<String>,
+    rate_limit: Option<Toggle>,
+    rate_limit_storage: Option<String>,
+    rate_limit_window: Option<u64>,
+    rate_limit_max: Option<u64>,
+    redis_url: Option<String>,
+    redis_key_prefix: Option<String>,
+}
+
+/// An on/off setting: a TOML boolean, or a string (`on`/`off`, `true`/`false`, `1`/`0`).
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum Toggle {
+    Bool(bool),
+    Text(String),
 }
 
 /// Every setting: (env name, TOML key, default, meaning). Drives `--help` and the README table.
@@ -121,6 +140,54 @@ pub const SETTINGS: &[(&str, &str, &str, &str)] = &[
         "format of new password hashes: argon2id, or scrypt (Better Auth's own, so Better Auth can verify them); a hash in the other format is rewritten at the next sign-in",
     ),
     (
+        "PORTCULLIS_IP_ADDRESS_HEADERS",
+        "ip_address_headers",
+        "x-forwarded-for",
+        "comma-separated headers the client IP is read from, first usable one wins (Better Auth advanced.ipAddress.ipAddressHeaders); the socket address is never used. Clients can set these headers themselves: only list headers your reverse proxy overwrites, or the IP (session ipAddress, rate-limit key) is whatever the client claims",
+    ),
+    (
+        "PORTCULLIS_TRUSTED_PROXIES",
+        "trusted_proxies",
+        "(empty)",
+        "comma-separated IPs/CIDRs of your proxies (advanced.ipAddress.trustedProxies): a forwarded chain is walked from the right past these to the client. Empty: a header is believed only when it holds exactly one IP",
+    ),
+    (
+        "PORTCULLIS_RATE_LIMIT",
+        "rate_limit",
+        "on (off when PORTCULLIS_DEV=1)",
+        "on|off: Better Auth's per-IP-and-path rate limiting (rateLimit.enabled, on in production); 429 + X-Retry-After when exceeded. sign-in/sign-up/change-password/change-email and /two-factor/* allow 3 per 10 s, password-reset/verification mails 3 per 60 s",
+    ),
+    (
+        "PORTCULLIS_RATE_LIMIT_STORAGE",
+        "rate_limit_storage",
+        "memory (redis when PORTCULLIS_REDIS_URL is set)",
+        "memory (per process), database (Better Auth's rateLimit table, shared by every instance on the database) or redis (shared through PORTCULLIS_REDIS_URL)",
+    ),
+    (
+        "PORTCULLIS_RATE_LIMIT_WINDOW",
+        "rate_limit_window",
+        "10",
+        "default rule's window in seconds (rateLimit.window)",
+    ),
+    (
+        "PORTCULLIS_RATE_LIMIT_MAX",
+        "rate_limit_max",
+        "100",
+        "default rule's requests per window (rateLimit.max)",
+    ),
+    (
+        "PORTCULLIS_REDIS_URL",
+        "redis_url",
+        "(none)",
+        "redis://… (or rediss://…) for rate_limit_storage = redis",
+    ),
+    (
+        "PORTCULLIS_REDIS_KEY_PREFIX",
+        "redis_key_prefix",
+        "portcullis:",
+        "prefix of every Redis key Portcullis writes (rate-limit counters are <prefix>rate-limit:<ip>|<path>)",
+    ),
+    (
         "PORTCULLIS_LOG",
         "log",
         "info",
@@ -181,6 +248,42 @@ pub struct Config {
     pub plugins: Plugins,
     pub app_name: String,
     pub two_factor: TwoFactorSettings,
+    /// Where the client IP comes from (sessions' `ipAddress`, rate-limit keys).
+    pub ip: IpSettings,
+    pub rate_limit: RateLimitSettings,
+}
+
+/// Better Auth's `rateLimit` options (better-auth: dist/context/create-context.mjs defaults).
+#[derive(Clone)]
+pub struct RateLimitSettings {
+    pub enabled: bool,
+    pub storage: RateLimitStorage,
+    /// Default rule: `window` seconds, `max` requests.
+    pub window: u64,
+    pub max: u64,
+    pub redis_url: Option<String>,
+    pub redis_key_prefix: String,
+}
+
+impl fmt::Debug for RateLimitSettings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RateLimitSettings")
+            .field("enabled", &self.enabled)
+            .field("storage", &self.storage)
+            .field("window", &self.window)
+            .field("max", &self.max)
+            .field("redis_url", &self.redis_url.as_deref().map(redact_url))
+            .field("redis_key_prefix", &self.redis_key_prefix)
+            .finish()
+    }
+}
+
+/// `rateLimit.storage`: `memory`, `database`, or Redis in place of `secondary-storage`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RateLimitStorage {
+    Memory,
+    Database,
+    Redis,
 }
 
 /// Which Better Auth plugins are on. A plugin's routes and user fields exist only when it is.
@@ -242,6 +345,8 @@ impl fmt::Debug for Config {
             .field("plugins", &self.plugins)
             .field("app_name", &self.app_name)
             .field("two_factor", &self.two_factor)
+            .field("ip", &self.ip)
+            .field("rate_limit", &self.rate_limit)
             .finish()
     }
 }
@@ -291,6 +396,7 @@ impl Config {
 
     fn validate(raw: RawConfig) -> Result<Self, ConfigError> {
         let dev = raw.dev.unwrap_or(false);
+        let rate_limit = rate_limit_settings(&raw, dev)?;
         let secret = match raw.better_auth_secret.filter(|s| !s.is_empty()) {
             Some(s) => s,
             None if dev => DEV_SECRET.to_string(),
@@ -368,7 +474,36 @@ impl Config {
             lockout_max_failed: 10,
             lockout_seconds: 900,
         };
+        let ip = IpSettings {
+            headers: match raw.ip_address_headers.as_deref() {
+                None => IpSettings::default().headers,
+                Some(list) => {
+                    let headers: Vec<String> =
+                        comma_list(list).map(str::to_ascii_lowercase).collect();
+                    if let Some(bad) = headers.iter().find(|h| {
+                        actix_web::http::header::HeaderName::try_from(h.as_str()).is_err()
+                    }) {
+                        return Err(ConfigError::Invalid {
+                            name: "PORTCULLIS_IP_ADDRESS_HEADERS",
+                            reason: format!("{bad:?} is not a header name"),
+                        });
+                    }
+                    headers
+                }
+            },
+            // Upstream ignores invalid entries with a warning (dist/context/create-context.mjs);
+            // here a typo must not silently change whom we trust, so it stops the start-up.
+            trusted_proxies: comma_list(raw.trusted_proxies.as_deref().unwrap_or(""))
+                .map(|s| s.parse::<Cidr>())
+                .collect::<Result<_, _>>()
+                .map_err(|reason| ConfigError::Invalid {
+                    name: "PORTCULLIS_TRUSTED_PROXIES",
+                    reason,
+                })?,
+        };
         Ok(Self {
+            ip,
+            rate_limit,
             plugins,
             app_name,
             two_factor,
@@ -446,6 +581,32 @@ impl RawConfig {
             "PORTCULLIS_TWO_FACTOR_ISSUER",
         );
         set(&mut self.otp_webhook_url, env, "PORTCULLIS_OTP_WEBHOOK_URL");
+        set(
+            &mut self.ip_address_headers,
+            env,
+            "PORTCULLIS_IP_ADDRESS_HEADERS",
+        );
+        set(&mut self.trusted_proxies, env, "PORTCULLIS_TRUSTED_PROXIES");
+        if let Some(v) = env.get("PORTCULLIS_RATE_LIMIT") {
+            self.rate_limit = Some(Toggle::Text(v.clone()));
+        }
+        set(
+            &mut self.rate_limit_storage,
+            env,
+            "PORTCULLIS_RATE_LIMIT_STORAGE",
+        );
+        set(&mut self.redis_url, env, "PORTCULLIS_REDIS_URL");
+        set(
+            &mut self.redis_key_prefix,
+            env,
+            "PORTCULLIS_REDIS_KEY_PREFIX",
+        );
+        parse(
+            &mut self.rate_limit_window,
+            env,
+            "PORTCULLIS_RATE_LIMIT_WINDOW",
+        )?;
+        parse(&mut self.rate_limit_max, env, "PORTCULLIS_RATE_LIMIT_MAX")?;
         flag(&mut self.dev, env, "PORTCULLIS_DEV");
         flag(
             &mut self.two_factor_skip_verification_on_enable,
@@ -511,6 +672,72 @@ fn parse_plugins(list: &str) -> Result<Plugins, ConfigError> {
         }
     }
     Ok(plugins)
+}
+
+fn comma_list(list: &str) -> impl Iterator<Item = &str> {
+    list.split(',').map(str::trim).filter(|s| !s.is_empty())
+}
+
+/// Rate limiting: on unless in development (upstream: `enabled ?? isProduction`), window 10 s,
+/// max 100 (`|| 10`, `|| 100`), storage `memory`, or the secondary storage when one is
+/// configured — Redis plays that part here (better-auth: dist/context/create-context.mjs).
+fn rate_limit_settings(raw: &RawConfig, dev: bool) -> Result<RateLimitSettings, ConfigError> {
+    let enabled = match &raw.rate_limit {
+        None => !dev,
+        Some(Toggle::Bool(b)) => *b,
+        Some(Toggle::Text(v)) => match v.trim().to_ascii_lowercase().as_str() {
+            "on" | "1" | "true" | "yes" => true,
+            "off" | "0" | "false" | "no" => false,
+            _ => {
+                return Err(ConfigError::Invalid {
+                    name: "PORTCULLIS_RATE_LIMIT",
+                    reason: format!("{v:?} is not on or off"),
+                });
+            }
+        },
+    };
+    let redis_url = raw.redis_url.clone().filter(|u| !u.trim().is_empty());
+    let storage = match raw.rate_limit_storage.as_deref().map(str::trim) {
+        None | Some("") if redis_url.is_some() => RateLimitStorage::Redis,
+        None | Some("") | Some("memory") => RateLimitStorage::Memory,
+        Some("database") => RateLimitStorage::Database,
+        Some("redis") => RateLimitStorage::Redis,
+        Some(other) => {
+            return Err(ConfigError::Invalid {
+                name: "PORTCULLIS_RATE_LIMIT_STORAGE",
+                reason: format!("{other:?} is not memory, database or redis"),
+            });
+        }
+    };
+    if enabled && storage == RateLimitStorage::Redis && redis_url.is_none() {
+        return Err(ConfigError::Invalid {
+            name: "PORTCULLIS_REDIS_URL",
+            reason: "rate_limit_storage = redis needs a Redis URL".into(),
+        });
+    }
+    let window = raw.rate_limit_window.unwrap_or(10);
+    let max = raw.rate_limit_max.unwrap_or(100);
+    if window == 0 || max == 0 {
+        return Err(ConfigError::Invalid {
+            name: if window == 0 {
+                "PORTCULLIS_RATE_LIMIT_WINDOW"
+            } else {
+                "PORTCULLIS_RATE_LIMIT_MAX"
+            },
+            reason: "must be at least 1".into(),
+        });
+    }
+    Ok(RateLimitSettings {
+        enabled,
+        storage,
+        window,
+        max,
+        redis_url,
+        redis_key_prefix: raw
+            .redis_key_prefix
+            .clone()
+            .unwrap_or_else(|| "portcullis:".into()),
+    })
 }
 
 fn normalize_base_path(p: &str) -> String {
@@ -682,6 +909,79 @@ mod tests {
         std::fs::write(&path, "dev = true\npassword_hash = \"scrypt\"\n").unwrap();
         let c = Config::from_sources(&env(&[]), Some(&path)).unwrap();
         assert_eq!(c.password_hash, HashFormat::Scrypt);
+        std::fs::remove_dir_all(&dir).ok();
+    }
+
+    #[test]
+    fn rate_limit_defaults_and_overrides() {
+        let cfg = |pairs: &[(&str, &str)]| Config::from_sources(&env(pairs), None);
+        let dev = cfg(&[("PORTCULLIS_DEV", "1")]).unwrap().rate_limit;
+        assert!(!dev.enabled);
+        assert_eq!(
+            (dev.storage, dev.window, dev.max),
+            (RateLimitStorage::Memory, 10, 100)
+        );
+        let prod = cfg(&[("BETTER_AUTH_SECRET", "s3cret-s3cret-s3cret-s3cret-s3cret")])
+            .unwrap()
+            .rate_limit;
+        assert!(prod.enabled);
+        let c = cfg(&[
+            ("PORTCULLIS_DEV", "1"),
+            ("PORTCULLIS_RATE_LIMIT", "on"),
+            ("PORTCULLIS_RATE_LIMIT_WINDOW", "2"),
+            ("PORTCULLIS_RATE_LIMIT_MAX", "5"),
+            ("PORTCULLIS_REDIS_URL", "redis://:pw@127.0.0.1:6379"),
+        ])
+        .unwrap();
+        assert!(c.rate_limit.enabled);
+        assert_eq!(c.rate_limit.storage, RateLimitStorage::Redis);
+        assert_eq!((c.rate_limit.window, c.rate_limit.max), (2, 5));
+        assert!(!format!("{c:?}").contains("pw@"));
+        for (k, v) in [
+            ("PORTCULLIS_RATE_LIMIT", "maybe"),
+            ("PORTCULLIS_RATE_LIMIT_STORAGE", "disk"),
+            ("PORTCULLIS_RATE_LIMIT_WINDOW", "0"),
+            ("PORTCULLIS_TRUSTED_PROXIES", "10.0.0.0/99"),
+            ("PORTCULLIS_IP_ADDRESS_HEADERS", "bad header"),
+        ] {
+            assert!(
+                matches!(
+                    cfg(&[("PORTCULLIS_DEV", "1"), (k, v)]),
+                    Err(ConfigError::Invalid { .. })
+                ),
+                "{k}={v}"
+            );
+        }
+        assert!(matches!(
+            cfg(&[
+                ("PORTCULLIS_DEV", "1"),
+                ("PORTCULLIS_RATE_LIMIT", "on"),
+                ("PORTCULLIS_RATE_LIMIT_STORAGE", "redis")
+            ]),
+            Err(ConfigError::Invalid {
+                name: "PORTCULLIS_REDIS_URL",
+                ..
+            })
+        ));
+        let c = cfg(&[
+            ("PORTCULLIS_DEV", "1"),
+            (
+                "PORTCULLIS_IP_ADDRESS_HEADERS",
+                "CF-Connecting-IP, x-forwarded-for",
+            ),
+            ("PORTCULLIS_TRUSTED_PROXIES", "10.0.0.0/8, ::1"),
+        ])
+        .unwrap();
+        assert_eq!(c.ip.headers, ["cf-connecting-ip", "x-forwarded-for"]);
+        assert_eq!(c.ip.trusted_proxies.len(), 2);
+        let dir = std::env::temp_dir().join(format!("pc-config-rl-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("c.toml");
+        for (toml, on) in [("rate_limit = true", true), ("rate_limit = \"off\"", false)] {
+            std::fs::write(&path, toml).unwrap();
+            let c = Config::from_sources(&env(&[("PORTCULLIS_DEV", "1")]), Some(&path)).unwrap();
+            assert_eq!(c.rate_limit.enabled, on, "{toml}");
+        }
         std::fs::remove_dir_all(&dir).ok();
     }
 

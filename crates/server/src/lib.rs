@@ -7,7 +7,9 @@ pub mod cookies;
 pub mod error;
 pub mod hooks;
 pub mod http;
+pub mod ip;
 pub mod output;
+pub mod rate_limit;
 pub mod routes;
 pub mod session;
 pub mod state;
@@ -80,6 +82,8 @@ pub fn serve(listener: TcpListener, state: AppState) -> std::io::Result<Server> 
     let server = HttpServer::new(move || {
         App::new()
             .wrap_fn(reject_encoded_paths)
+            // Outermost: Better Auth rate-limits in `onRequest`, before routing sees the path.
+            .wrap(rate_limit::RateLimit)
             .configure(|cfg| configure(cfg, &state))
             .default_service(web::to(routes::not_found))
     })

@@ -49,6 +49,17 @@ async fn main() -> ExitCode {
             }
         );
     }
+    let rl = &config.rate_limit;
+    if rl.enabled {
+        tracing::info!(
+            "rate limiting on ({:?} storage, default {} per {} s)",
+            rl.storage,
+            rl.max,
+            rl.window
+        );
+    } else {
+        tracing::info!("rate limiting off");
+    }
     match run(config).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

@@ -3,8 +3,6 @@
 //! sessionMiddleware, sensitiveSessionMiddleware, freshSessionMiddleware),
 //! dist/db/internal-adapter.mjs (createSession).
 
-use std::net::IpAddr;
-
 use portcullis_entity::{session, user};
 use portcullis_protocol::error::ErrorCode;
 use sea_orm::ConnectionTrait;
@@ -34,7 +32,9 @@ pub async fn create(
     user_id: &str,
     dont_remember: bool,
 ) -> ApiResult<session::Model> {
-    let ip = client_ip(req, state.config.dev);
+    // Upstream stores `getIP(...) || ""` (better-auth: dist/db/internal-adapter.mjs createSession).
+    let ip =
+        crate::ip::client_ip(&req.headers, &state.config.ip, state.config.dev).unwrap_or_default();
     let ua = req.header("user-agent").unwrap_or("").to_string();
     create_with(state, c, user_id, dont_remember, ip, ua).await
 }
@@ -105,46 +105,6 @@ pub async fn rotate(
         .set_session(jar, &req.cookies, &new_session.token, None, None);
     sessions::delete_by_token(&state.db.conn, &old.token).await?;
     Ok(new_session)
-}
-
-/// Client IP as Better Auth derives it: `X-Forwarded-For` holding exactly one valid IP; else
-/// 127.0.0.1 in development; else "" (@better-auth/core: dist/utils/ip.mjs getIP).
-pub fn client_ip(req: &AuthRequest, dev: bool) -> String {
-    if let Some(xff) = req.header("x-forwarded-for") {
-        let hops: Vec<&str> = xff
-            .split(',')
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .collect();
-        if let [one] = hops.as_slice()
-            && let Ok(ip) = one.parse::<IpAddr>()
-        {
-            return normalize_ip(ip);
-        }
-    }
-    if dev {
-        "127.0.0.1".into()
-    } else {
-        String::new()
-    }
-}
-
-/// normalizeIP (@better-auth/core: dist/utils/ip.mjs): IPv4 as is, IPv4-mapped IPv6 as IPv4,
-/// other IPv6 fully expanded and cut to its /64 network.
-pub fn normalize_ip(ip: IpAddr) -> String {
-    match ip {
-        IpAddr::V4(v4) => v4.to_string(),
-        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
-            Some(v4) => v4.to_string(),
-            None => {
-                let s = v6.segments();
-                (0..8)
-                    .map(|i| format!("{:04x}", if i < 4 { s[i] } else { 0 }))
-                    .collect::<Vec<_>>()
-                    .join(":")
-            }
-        },
-    }
 }
 
 /// Options of [`get_session`], mirroring the `/get-session` query.
@@ -256,15 +216,6 @@ fn is_stale(created_at: OffsetDateTime, now: OffsetDateTime, fresh_age: i64) -> 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn normalizes_ips_like_better_auth() {
-        let n = |s: &str| normalize_ip(s.parse().unwrap());
-        assert_eq!(n("203.0.113.9"), "203.0.113.9");
-        assert_eq!(n("2001:DB8::1"), "2001:0db8:0000:0000:0000:0000:0000:0000");
-        assert_eq!(n("::1"), "0000:0000:0000:0000:0000:0000:0000:0000");
-        assert_eq!(n("::ffff:203.0.113.5"), "203.0.113.5");
-    }
 
     #[test]
     fn freshness_boundary() {

@@ -2,7 +2,10 @@
 
 use std::sync::Arc;
 
-use crate::{auth::password::PasswordHasher, config::Config, cookies::CookieSet, store::Db};
+use crate::{
+    auth::password::PasswordHasher, config::Config, cookies::CookieSet, rate_limit::RateLimiter,
+    store::Db,
+};
 
 #[derive(Clone)]
 pub struct AppState {
@@ -12,6 +15,8 @@ pub struct AppState {
     pub cookies: CookieSet,
     /// Outgoing HTTP (OTP webhook).
     pub http: reqwest::Client,
+    /// One per server, shared by its workers.
+    pub rate_limit: Arc<RateLimiter>,
 }
 
 impl AppState {
@@ -24,6 +29,7 @@ impl AppState {
             ),
             cookies: CookieSet::new(&config),
             http: reqwest::Client::new(),
+            rate_limit: Arc::new(RateLimiter::new(&config, &db)),
             config: Arc::new(config),
             db,
         }
