@@ -12,7 +12,7 @@
 //   BENCH_TOTP_POOL_PORTCULLIS / BENCH_TOTP_POOL_NODE
 //                      pending two-factor challenges seeded per verify-totp run
 //                      (default: BENCH_DURATION × 10000, resp. × 3000, at least 20000 / 5000)
-//   BENCH_ONLY         comma-separated subset of: ok,get-session,verify-totp,sign-in,sqlite,startup
+//   BENCH_ONLY         comma-separated subset of: ok,get-session,verify-totp,sign-in,sqlite,startup,hashing
 //   BENCH_SERVERS      node,portcullis (either alone for a quick look; the table shows — for the other)
 //   BENCH_ADMIN_URL    PostgreSQL admin URL (postgres://postgres@127.0.0.1:5432/postgres)
 //   BENCH_BIN          the portcullis binary (target/release/portcullis)
@@ -20,7 +20,7 @@
 //   BENCH_OUT          where the markdown goes (bench/results/latest.md)
 
 import { spawn, execFileSync } from "node:child_process";
-import { createHmac, randomBytes } from "node:crypto";
+import { createHmac, randomBytes, scryptSync } from "node:crypto";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import http from "node:http";
 import { createRequire } from "node:module";
@@ -56,7 +56,7 @@ const POOL = {
 	portcullis: int("BENCH_TOTP_POOL_PORTCULLIS", Math.max(20_000, DURATION * 10_000)),
 	node: int("BENCH_TOTP_POOL_NODE", Math.max(5_000, DURATION * 3_000)),
 };
-const ALL = ["ok", "get-session", "verify-totp", "sign-in", "sqlite", "startup"];
+const ALL = ["ok", "get-session", "verify-totp", "sign-in", "sqlite", "startup", "hashing"];
 const ONLY = new Set(
 	(process.env.BENCH_ONLY || ALL.join(","))
 		.split(",")
@@ -557,7 +557,37 @@ function machine(pgVersion) {
 	};
 }
 
-function report(m, rows, sqliteRows, startup, idle, notes) {
+/**
+ * Password hashing cost per hash on one core: Portcullis's own numbers from
+ * `cargo bench --bench password_hash` (crates/server/benches/password_hash.rs), and Node's
+ * scrypt with Better Auth's parameters (N=16384, r=16, p=1, 64 bytes; @better-auth/utils
+ * dist/password.node.mjs uses node:crypto's scrypt, i.e. OpenSSL) timed here for ~2 s.
+ */
+function hashingCosts() {
+	const out = execFileSync("cargo", ["bench", "-q", "-p", "portcullis-server", "--bench", "password_hash"], {
+		cwd: root,
+		encoding: "utf8",
+		stdio: ["ignore", "pipe", "inherit"],
+	});
+	const ms = (label) => Number(new RegExp(`${label}\\s+([\\d.]+) ms`).exec(out)?.[1] ?? Number.NaN);
+	const salt = randomBytes(16).toString("hex");
+	const params = { N: 16384, r: 16, p: 1, maxmem: 128 * 16384 * 16 * 2 };
+	scryptSync("correct horse battery staple", salt, 64, params);
+	let n = 0;
+	const t0 = process.hrtime.bigint();
+	while (n < 5 || Number(process.hrtime.bigint() - t0) < 2e9) {
+		scryptSync("correct horse battery staple", salt, 64, params);
+		n++;
+	}
+	return {
+		argonHash: ms("argon2id hash"),
+		argonVerify: ms("argon2id verify"),
+		scryptVerify: ms("scrypt verify"),
+		nodeScrypt: Number(process.hrtime.bigint() - t0) / 1e6 / n,
+	};
+}
+
+function report(m, rows, sqliteRows, startup, idle, notes, hashing) {
 	const L = [];
 	L.push("# Portcullis vs Better Auth — benchmark", "");
 	L.push(`- **Date:** ${m.date}`);
@@ -592,6 +622,12 @@ function report(m, rows, sqliteRows, startup, idle, notes) {
 		const all = (xs) => xs.map((x) => x.toFixed(0)).join(", ");
 		L.push(
 			`Portcullis start-up, spawn → first 200 from GET /api/auth/ok on SQLite (median of 5): **${startup.fresh.toFixed(0)} ms** on a new database file (migrations run; ${all(startup.freshAll)} ms), **${startup.warm.toFixed(0)} ms** on an already migrated one (${all(startup.warmAll)} ms).`,
+		);
+	}
+	if (hashing) {
+		const f = (x) => x.toFixed(1);
+		L.push(
+			`Password hashing, one core, ms per hash: Portcullis argon2id hash ${f(hashing.argonHash)}, verify ${f(hashing.argonVerify)}; Better Auth scrypt hash verified by Portcullis (RustCrypto scrypt) **${f(hashing.scryptVerify)}**, by Node (OpenSSL) **${f(hashing.nodeScrypt)}**.`,
 		);
 	}
 	if (notes.length) {
@@ -684,7 +720,13 @@ async function main() {
 		}
 	}
 
-	const md = report(m, rows, sqliteRows, startup, idle, notes);
+	let hashing = null;
+	if (ONLY.has("hashing")) {
+		log("password hashing cost per hash (cargo bench password_hash, node:crypto scrypt)");
+		hashing = hashingCosts();
+	}
+
+	const md = report(m, rows, sqliteRows, startup, idle, notes, hashing);
 	mkdirSync(dirname(OUT), { recursive: true });
 	writeFileSync(OUT, md);
 	process.stdout.write(`\n${md}\n`);

@@ -439,6 +439,7 @@ mod tests {
                 + groups::TWO_FACTOR.len()
                 + groups::USERNAME.len()
                 + groups::AD_HOC.len()
+                + groups::PORTCULLIS.len()
         );
     }
 
