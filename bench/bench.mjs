@@ -197,6 +197,10 @@ async function createDb(name) {
 	}
 	const u = new URL(ADMIN_URL);
 	u.pathname = `/${name}`;
+	// Plain TCP for both: node-postgres does not use TLS unless asked, while sqlx (Portcullis)
+	// defaults to sslmode=prefer and encrypts every query when the server offers TLS (Debian's
+	// PostgreSQL does). Over loopback TLS only costs CPU, so both run without it.
+	if (!u.searchParams.has("sslmode")) u.searchParams.set("sslmode", "disable");
 	return u.toString();
 }
 
@@ -569,7 +573,7 @@ function hashingCosts() {
 		encoding: "utf8",
 		stdio: ["ignore", "pipe", "inherit"],
 	});
-	const ms = (label) => Number(new RegExp(`${label}\\s+([\\d.]+) ms`).exec(out)?.[1] ?? Number.NaN);
+	const ms = (label) => Number(new RegExp(`^${label}[^\\n]*?([\\d.]+) ms/hash`, "m").exec(out)?.[1] ?? Number.NaN);
 	const salt = randomBytes(16).toString("hex");
 	const params = { N: 16384, r: 16, p: 1, maxmem: 128 * 16384 * 16 * 2 };
 	scryptSync("correct horse battery staple", salt, 64, params);
