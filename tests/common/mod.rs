@@ -22,7 +22,7 @@ pub enum Backend {
 }
 
 impl Backend {
-    fn admin_url(self) -> Option<String> {
+    pub fn admin_url(self) -> Option<String> {
         match self {
             Backend::Sqlite => Some(String::new()),
             Backend::Postgres => std::env::var("PORTCULLIS_TEST_POSTGRES_URL").ok(),

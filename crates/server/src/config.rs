@@ -31,6 +31,7 @@ struct RawConfig {
     session_fresh_age: Option<i64>,
     password_hash_concurrency: Option<usize>,
     password_hash_queue: Option<usize>,
+    database_timeout: Option<u64>,
     password_hash: Option<String>,
     log: Option<String>,
     plugins: Option<String>,
@@ -126,6 +127,12 @@ pub const SETTINGS: &[(&str, &str, &str, &str)] = &[
         "password_hash_concurrency",
         "(CPU count)",
         "password hashes computed at once (threads of their own, never the request workers)",
+    ),
+    (
+        "PORTCULLIS_DATABASE_TIMEOUT",
+        "database_timeout",
+        "5",
+        "seconds to wait for a database connection (and for the /ready ping); past it requests answer 503",
     ),
     (
         "PORTCULLIS_PASSWORD_HASH_QUEUE",
@@ -241,6 +248,8 @@ pub struct Config {
     pub session_fresh_age: i64,
     pub password_hash_concurrency: usize,
     pub password_hash_queue: usize,
+    /// Seconds to wait for a database connection or the readiness ping.
+    pub database_timeout: u64,
     /// Format of new password hashes (`PORTCULLIS_PASSWORD_HASH`).
     pub password_hash: HashFormat,
     pub log: String,
@@ -341,6 +350,7 @@ impl fmt::Debug for Config {
             .field("session_fresh_age", &self.session_fresh_age)
             .field("password_hash_concurrency", &self.password_hash_concurrency)
             .field("password_hash_queue", &self.password_hash_queue)
+            .field("database_timeout", &self.database_timeout)
             .field("password_hash", &self.password_hash)
             .field("plugins", &self.plugins)
             .field("app_name", &self.app_name)
@@ -531,6 +541,7 @@ impl Config {
             )?,
             password_hash_concurrency: raw.password_hash_concurrency.unwrap_or(cpus).max(1),
             password_hash_queue: raw.password_hash_queue.unwrap_or(128),
+            database_timeout: raw.database_timeout.unwrap_or(5).max(1),
             password_hash,
             log: raw.log.unwrap_or_else(|| "info".into()),
         })
@@ -652,6 +663,11 @@ impl RawConfig {
             &mut self.password_hash_queue,
             env,
             "PORTCULLIS_PASSWORD_HASH_QUEUE",
+        )?;
+        parse(
+            &mut self.database_timeout,
+            env,
+            "PORTCULLIS_DATABASE_TIMEOUT",
         )?;
         Ok(())
     }

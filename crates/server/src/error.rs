@@ -67,6 +67,7 @@ impl ResponseError for ApiError {
             Self::Api { status, .. } => *status,
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::Password(PasswordError::Busy) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Db(e) if crate::health::is_unavailable(e) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Db(_) | Self::Password(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -87,6 +88,17 @@ impl ResponseError for ApiError {
             Self::NotFound => HttpResponse::NotFound().finish(),
             // Upstream answers unexpected failures with an empty 500; we keep the JSON shape so the
             // client shows a message, and log the cause (never the request's secrets).
+            // Beyond Better Auth (which answers 500): the database is unreachable, not broken, so
+            // the client may retry; nothing was half-written by a statement that never ran.
+            Self::Db(e) if crate::health::is_unavailable(e) => {
+                tracing::warn!(error = %e, "database unavailable; answered 503");
+                HttpResponse::ServiceUnavailable()
+                    .insert_header(("Retry-After", "1"))
+                    .json(ErrorBody::with_message(
+                        ErrorCode::ServiceUnavailable,
+                        "The database is unavailable. Please try again shortly.",
+                    ))
+            }
             Self::Db(e) => {
                 tracing::error!(error = %e, "database error");
                 HttpResponse::InternalServerError()

@@ -5,6 +5,7 @@ pub mod auth;
 pub mod config;
 pub mod cookies;
 pub mod error;
+pub mod health;
 pub mod hooks;
 pub mod http;
 pub mod ip;
@@ -33,8 +34,8 @@ pub use crate::{config::Config, state::AppState, store::Db};
 pub async fn connect(config: &Config) -> Result<Db, DbErr> {
     let mut opts = ConnectOptions::new(config.database_url.clone());
     opts.sqlx_logging(false)
-        .connect_timeout(Duration::from_secs(10))
-        .acquire_timeout(Duration::from_secs(10));
+        .connect_timeout(Duration::from_secs(config.database_timeout))
+        .acquire_timeout(Duration::from_secs(config.database_timeout));
     if config.database_url.starts_with("sqlite:") {
         // One writer at a time is SQLite's model; a small pool of readers is plenty.
         opts.max_connections(if config.database_url.contains(":memory:") {
@@ -85,6 +86,7 @@ pub fn serve(listener: TcpListener, state: AppState) -> std::io::Result<Server> 
             // Outermost: Better Auth rate-limits in `onRequest`, before routing sees the path.
             .wrap(rate_limit::RateLimit)
             .configure(|cfg| configure(cfg, &state))
+            .configure(health::configure)
             .default_service(web::to(routes::not_found))
     })
     .listen(listener)?
