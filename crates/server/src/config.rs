@@ -201,6 +201,12 @@ pub const SETTINGS: &[(&str, &str, &str, &str)] = &[
         "log filter (tracing EnvFilter syntax)",
     ),
     (
+        "BETTER_AUTH_SECRET_FILE, DATABASE_URL_FILE, PORTCULLIS_REDIS_URL_FILE",
+        "-",
+        "(none)",
+        "read that setting from a file instead (e.g. a Docker/Kubernetes secret; one trailing newline is dropped); setting both is an error",
+    ),
+    (
         "PORTCULLIS_CONFIG",
         "-",
         "(none)",
@@ -226,6 +232,43 @@ pub enum ConfigError {
     },
     #[error("invalid value for {name}: {reason}")]
     Invalid { name: &'static str, reason: String },
+}
+
+/// Settings that may hold credentials and can also be read from a file named by `<NAME>_FILE`
+/// (Docker/Kubernetes secrets), so they need not sit in the environment.
+pub const FILE_VARIANTS: &[(&str, &str)] = &[
+    ("BETTER_AUTH_SECRET", "BETTER_AUTH_SECRET_FILE"),
+    ("DATABASE_URL", "DATABASE_URL_FILE"),
+    ("PORTCULLIS_REDIS_URL", "PORTCULLIS_REDIS_URL_FILE"),
+];
+
+/// The environment with every `<NAME>_FILE` replaced by `<NAME>` = the file's contents (one
+/// trailing line break removed). Setting both is an error rather than a silent choice.
+fn with_file_variants(
+    env: &HashMap<String, String>,
+) -> Result<std::borrow::Cow<'_, HashMap<String, String>>, ConfigError> {
+    let mut out = std::borrow::Cow::Borrowed(env);
+    for (name, file_name) in FILE_VARIANTS {
+        let Some(path) = env.get(*file_name).filter(|p| !p.is_empty()) else {
+            continue;
+        };
+        if env.get(*name).is_some_and(|v| !v.is_empty()) {
+            return Err(ConfigError::Invalid {
+                name: file_name,
+                reason: format!("both {name} and {file_name} are set; keep one"),
+            });
+        }
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::File {
+            path: path.clone(),
+            source,
+        })?;
+        let value = text
+            .strip_suffix('\n')
+            .map(|t| t.strip_suffix('\r').unwrap_or(t))
+            .unwrap_or(&text);
+        out.to_mut().insert((*name).to_string(), value.to_string());
+    }
+    Ok(out)
 }
 
 /// Validated configuration. `Debug` never prints the secret.
@@ -400,7 +443,8 @@ impl Config {
             }
             None => RawConfig::default(),
         };
-        raw.overlay_env(env)?;
+        let env = with_file_variants(env)?;
+        raw.overlay_env(&env)?;
         Self::validate(raw)
     }
 
@@ -998,6 +1042,50 @@ mod tests {
             let c = Config::from_sources(&env(&[("PORTCULLIS_DEV", "1")]), Some(&path)).unwrap();
             assert_eq!(c.rate_limit.enabled, on, "{toml}");
         }
+        std::fs::remove_dir_all(&dir).ok();
+    }
+
+    #[test]
+    fn secrets_can_come_from_files() {
+        let dir = std::env::temp_dir().join(format!("pc_cfg_{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let secret = dir.join("secret");
+        std::fs::write(&secret, "from-a-file-0123456789-abcdefghijklmnop\n").unwrap();
+        let db = dir.join("db");
+        std::fs::write(&db, "sqlite://from-file.db?mode=rwc").unwrap();
+        let c = Config::from_sources(
+            &env(&[
+                ("BETTER_AUTH_SECRET_FILE", secret.to_str().unwrap()),
+                ("DATABASE_URL_FILE", db.to_str().unwrap()),
+            ]),
+            None,
+        )
+        .unwrap();
+        assert_eq!(c.secret, "from-a-file-0123456789-abcdefghijklmnop");
+        assert_eq!(c.database_url, "sqlite://from-file.db?mode=rwc");
+
+        let both = Config::from_sources(
+            &env(&[
+                ("BETTER_AUTH_SECRET", "x".repeat(32).as_str()),
+                ("BETTER_AUTH_SECRET_FILE", secret.to_str().unwrap()),
+            ]),
+            None,
+        );
+        assert!(matches!(
+            both,
+            Err(ConfigError::Invalid {
+                name: "BETTER_AUTH_SECRET_FILE",
+                ..
+            })
+        ));
+        let missing = Config::from_sources(
+            &env(&[(
+                "BETTER_AUTH_SECRET_FILE",
+                dir.join("nope").to_str().unwrap(),
+            )]),
+            None,
+        );
+        assert!(matches!(missing, Err(ConfigError::File { .. })));
         std::fs::remove_dir_all(&dir).ok();
     }
 

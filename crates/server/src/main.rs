@@ -42,7 +42,9 @@ async fn main() -> ExitCode {
     if config.dev {
         tracing::warn!(
             "PORTCULLIS_DEV=1: development mode{} — never run this in production",
-            if std::env::var("BETTER_AUTH_SECRET").is_err() {
+            if std::env::var("BETTER_AUTH_SECRET").is_err()
+                && std::env::var("BETTER_AUTH_SECRET_FILE").is_err()
+            {
                 ", using the fixed development secret"
             } else {
                 ""
