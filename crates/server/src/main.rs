@@ -79,7 +79,12 @@ async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
         listener.local_addr()?,
         config.base_path
     );
+    let conn = db.conn.clone();
+    // SIGTERM/SIGINT: actix stops accepting, lets in-flight requests finish (up to 10 s), then
+    // `server` resolves and the pool is closed.
     let server = portcullis_server::serve(listener, AppState::new(config, db))?;
     server.await?;
+    tracing::info!("stopped accepting and finished in-flight requests; closing the database pool");
+    conn.close().await?;
     Ok(())
 }
