@@ -74,8 +74,32 @@ where
         let res = req.into_response(actix_web::HttpResponse::NotFound().finish());
         return Box::pin(async move { Ok(res) });
     }
+    if header_bytes(&req) > MAX_HEADER_BYTES {
+        let res = req.into_response(
+            actix_web::HttpResponse::build(
+                actix_web::http::StatusCode::from_u16(431)
+                    .unwrap_or(actix_web::http::StatusCode::BAD_REQUEST),
+            )
+            .json(serde_json::json!({"message": "Request header fields too large"})),
+        );
+        return Box::pin(async move { Ok(res) });
+    }
     let fut = srv.call(req);
     Box::pin(fut)
+}
+
+/// Node's HTTP server refuses requests whose headers exceed 16 KiB (`--max-http-header-size`)
+/// with 431 before Better Auth sees them; actix accepts far larger ones, so the same limit is
+/// applied here (request line and headers, counted as Node counts them: roughly their bytes).
+pub const MAX_HEADER_BYTES: usize = 16 * 1024;
+
+fn header_bytes(req: &ServiceRequest) -> usize {
+    let line = req.uri().to_string().len() + 16;
+    req.headers()
+        .iter()
+        .map(|(name, value)| name.as_str().len() + value.len() + 4)
+        .sum::<usize>()
+        + line
 }
 
 /// Serves on an already-bound listener (tests bind `127.0.0.1:0`).

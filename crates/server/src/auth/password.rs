@@ -170,10 +170,14 @@ fn argon2() -> Result<Argon2<'static>, PasswordError> {
     Ok(Argon2::new(Algorithm::Argon2id, Version::V0x13, params))
 }
 
+/// argon2id over the NFKC-normalised password, as Better Auth normalises before scrypt
+/// (@better-auth/utils: dist/password.node.mjs), so the same user input (a ligature, a
+/// full-width digit, a composed or decomposed accent) signs in whichever hash the account has.
 pub fn hash_argon2id(password: &str) -> Result<String, PasswordError> {
     let salt = SaltString::generate(&mut OsRng);
+    let normalized: String = password.nfkc().collect();
     argon2()?
-        .hash_password(password.as_bytes(), &salt)
+        .hash_password(normalized.as_bytes(), &salt)
         .map(|h| h.to_string())
         .map_err(|e| PasswordError::Hash(e.to_string()))
 }
@@ -184,8 +188,9 @@ pub fn verify_sync(stored: &str, password: &str) -> bool {
             return false;
         };
         // Parameters come from the PHC string itself.
+        let normalized: String = password.nfkc().collect();
         return Argon2::default()
-            .verify_password(password.as_bytes(), &parsed)
+            .verify_password(normalized.as_bytes(), &parsed)
             .is_ok();
     }
     verify_better_auth_scrypt(stored, password)
@@ -297,6 +302,19 @@ mod tests {
         let r: Result<(), _> = h.run(|| panic!("boom")).await;
         assert!(matches!(r, Err(PasswordError::Join)));
         assert_eq!(h.run(|| 5).await.unwrap(), 5);
+    }
+
+    /// NFKC-equivalent spellings are the same password in both formats (Better Auth normalises).
+    #[test]
+    fn passwords_are_nfkc_normalised_in_both_formats() {
+        for hash in [
+            hash_argon2id("ﬁne-ｐａｓｓ-é").unwrap(),
+            hash_scrypt("ﬁne-ｐａｓｓ-é").unwrap(),
+        ] {
+            assert!(verify_sync(&hash, "fine-pass-e\u{301}"), "{hash}");
+            assert!(verify_sync(&hash, "ﬁne-ｐａｓｓ-é"));
+            assert!(!verify_sync(&hash, "fine-pass-e"));
+        }
     }
 
     #[test]
