@@ -81,6 +81,16 @@ async function signOut(p) {
 	await p.waitForURL("**/sign-in");
 }
 
+/** Runs `fn(page)` in a separate browser profile (its own cookies), closed afterwards. */
+async function inOtherBrowser(fn) {
+	const other = await stack.newContext();
+	try {
+		return await fn(await other.newPage());
+	} finally {
+		await other.close();
+	}
+}
+
 async function sessionOf(p) {
 	const res = await p.request.get("/api/auth/get-session");
 	return res.json();
@@ -209,21 +219,15 @@ journey("trust this device: no challenge in this browser, still one in a fresh b
 	await signOut(page);
 	await signIn(page, { then: "dashboard" });
 
-	const fresh = await stack.newContext();
-	try {
-		const other = await fresh.newPage();
+	await inOtherBrowser(async (other) => {
 		await signIn(other, { then: "challenge" });
 		assert.equal(await sessionOf(other), null);
-	} finally {
-		await fresh.close();
-	}
+	});
 });
 
 journey("sessions: listed with this device marked, another one revoked", async () => {
 	// A second browser signs in (with a backup code) so there is a session to revoke.
-	const laptop = await stack.newContext();
-	try {
-		const other = await laptop.newPage();
+	await inOtherBrowser(async (other) => {
 		await signIn(other, { then: "challenge" });
 		await verifyOnChallenge(other, { method: "backup", code: backupCodes[2] });
 		await other.waitForURL("**/dashboard");
@@ -248,9 +252,7 @@ journey("sessions: listed with this device marked, another one revoked", async (
 		await other.goto("/dashboard");
 		await other.waitForURL("**/sign-in");
 		assert.equal(await sessionOf(other), null);
-	} finally {
-		await laptop.close();
-	}
+	});
 });
 
 journey("regenerate backup codes: the old ones stop working", async () => {
@@ -265,18 +267,14 @@ journey("regenerate backup codes: the old ones stop working", async () => {
 	await page.getByRole("button", { name: "I have saved my backup codes" }).click();
 	await assertText(page.getByTestId("two-factor-status"), "on");
 
-	const laptop = await stack.newContext();
-	try {
-		const other = await laptop.newPage();
+	await inOtherBrowser(async (other) => {
 		await signIn(other, { then: "challenge" });
 		await verifyOnChallenge(other, { method: "backup", code: backupCodes[3] });
 		await other.locator("p.error[role=alert]").waitFor();
 		await other.getByLabel("Backup code").fill(fresh[0]);
 		await other.getByRole("button", { name: "Verify" }).click();
 		await other.waitForURL("**/dashboard");
-	} finally {
-		await laptop.close();
-	}
+	});
 	backupCodes = fresh.slice(1);
 });
 
@@ -292,25 +290,16 @@ journey("disable two-factor: the password alone signs in again", async () => {
 	await assertText(page.getByTestId("two-factor-status"), "off");
 	await shot(page, "two-factor-off");
 
-	const fresh = await stack.newContext();
-	try {
-		await signIn(await fresh.newPage(), { then: "dashboard" });
-	} finally {
-		await fresh.close();
-	}
+	await inOtherBrowser((other) => signIn(other, { then: "dashboard" }));
 });
 
 journey("protected pages send a visitor without a session to sign in", async () => {
-	const fresh = await stack.newContext();
-	try {
-		const visitor = await fresh.newPage();
+	await inOtherBrowser(async (visitor) => {
 		for (const path of ["/dashboard", "/settings/security"]) {
 			await visitor.goto(path);
 			await visitor.waitForURL("**/sign-in");
 		}
-	} finally {
-		await fresh.close();
-	}
+	});
 });
 
 /** Playwright-core has no `expect`: poll a locator until its text contains `text`. */
