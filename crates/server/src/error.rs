@@ -67,7 +67,7 @@ impl ResponseError for ApiError {
             Self::Api { status, .. } => *status,
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::Password(PasswordError::Busy) => StatusCode::SERVICE_UNAVAILABLE,
-            Self::Db(e) if crate::health::is_unavailable(e) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Db(e) if db_unavailable(e) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Db(_) | Self::Password(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -90,7 +90,7 @@ impl ResponseError for ApiError {
             // client shows a message, and log the cause (never the request's secrets).
             // Beyond Better Auth (which answers 500): the database is unreachable, not broken, so
             // the client may retry; nothing was half-written by a statement that never ran.
-            Self::Db(e) if crate::health::is_unavailable(e) => {
+            Self::Db(e) if db_unavailable(e) => {
                 tracing::warn!(error = %e, "database unavailable; answered 503");
                 HttpResponse::ServiceUnavailable()
                     .insert_header(("Retry-After", "1"))
@@ -116,5 +116,26 @@ impl ResponseError for ApiError {
                     .json(ErrorBody::from(ErrorCode::InternalServerError))
             }
         }
+    }
+}
+
+/// Whether a database error means "the database is not reachable right now" (no connection could
+/// be had, the connection broke, the server is shutting down) rather than a fault in the request
+/// or in Portcullis: those requests answer 503 instead of 500.
+fn db_unavailable(e: &sea_orm::DbErr) -> bool {
+    use sea_orm::{DbErr, RuntimeErr, sqlx::Error as Sqlx};
+    match e {
+        DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => true,
+        DbErr::Exec(RuntimeErr::SqlxError(s)) | DbErr::Query(RuntimeErr::SqlxError(s)) => {
+            match s.as_ref() {
+                Sqlx::Io(_) | Sqlx::PoolTimedOut | Sqlx::PoolClosed | Sqlx::WorkerCrashed => true,
+                // PostgreSQL admin_shutdown, crash_shutdown, cannot_connect_now.
+                Sqlx::Database(db) => {
+                    matches!(db.code().as_deref(), Some("57P01" | "57P02" | "57P03"))
+                }
+                _ => false,
+            }
+        }
+        _ => false,
     }
 }

@@ -9,7 +9,6 @@
 use std::time::Duration;
 
 use actix_web::{HttpResponse, web};
-use sea_orm::DbErr;
 use serde_json::json;
 
 use crate::state::AppState;
@@ -41,26 +40,5 @@ async fn ready(state: web::Data<AppState>) -> HttpResponse {
                 .insert_header(("cache-control", "no-store"))
                 .json(json!({"status": "unavailable", "database": "unreachable"}))
         }
-    }
-}
-
-/// Whether a database error means "the database is not reachable right now" (no connection could
-/// be had, the connection broke, the server is shutting down) rather than a fault in the request
-/// or in Portcullis: those requests answer 503 instead of 500.
-pub fn is_unavailable(e: &DbErr) -> bool {
-    use sea_orm::{RuntimeErr, sqlx::Error as Sqlx};
-    match e {
-        DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => true,
-        DbErr::Exec(RuntimeErr::SqlxError(s)) | DbErr::Query(RuntimeErr::SqlxError(s)) => {
-            match s.as_ref() {
-                Sqlx::Io(_) | Sqlx::PoolTimedOut | Sqlx::PoolClosed | Sqlx::WorkerCrashed => true,
-                // PostgreSQL admin_shutdown, crash_shutdown, cannot_connect_now.
-                Sqlx::Database(db) => {
-                    matches!(db.code().as_deref(), Some("57P01" | "57P02" | "57P03"))
-                }
-                _ => false,
-            }
-        }
-        _ => false,
     }
 }

@@ -63,9 +63,11 @@ type Routed = std::pin::Pin<
     Box<dyn std::future::Future<Output = Result<ServiceResponse<BoxBody>, actix_web::Error>>>,
 >;
 
-/// Better Auth's router matches the raw path, so `/api/auth/%6Fk` is not `/ok` but a 404;
-/// actix would decode it first. Any percent-encoding in the path is therefore a 404 here.
-fn reject_encoded_paths<S>(req: ServiceRequest, srv: &S) -> Routed
+/// What never reaches Better Auth's handler in Node, refused before routing:
+/// - Better Auth's router matches the raw path, so `/api/auth/%6Fk` is not `/ok` but a 404;
+///   actix would decode it first. Any percent-encoding in the path is therefore a 404 here.
+/// - Node's HTTP server answers 431 to headers over [`MAX_HEADER_BYTES`].
+fn guard_request<S>(req: ServiceRequest, srv: &S) -> Routed
 where
     S: Service<ServiceRequest, Response = ServiceResponse<BoxBody>, Error = actix_web::Error>,
     S::Future: 'static,
@@ -77,8 +79,7 @@ where
     if header_bytes(&req) > MAX_HEADER_BYTES {
         let res = req.into_response(
             actix_web::HttpResponse::build(
-                actix_web::http::StatusCode::from_u16(431)
-                    .unwrap_or(actix_web::http::StatusCode::BAD_REQUEST),
+                actix_web::http::StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
             )
             .json(serde_json::json!({"message": "Request header fields too large"})),
         );
@@ -106,7 +107,7 @@ fn header_bytes(req: &ServiceRequest) -> usize {
 pub fn serve(listener: TcpListener, state: AppState) -> std::io::Result<Server> {
     let server = HttpServer::new(move || {
         App::new()
-            .wrap_fn(reject_encoded_paths)
+            .wrap_fn(guard_request)
             // Outermost: Better Auth rate-limits in `onRequest`, before routing sees the path.
             .wrap(rate_limit::RateLimit)
             .configure(|cfg| configure(cfg, &state))
