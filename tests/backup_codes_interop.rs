@@ -83,7 +83,7 @@ async fn better_auth_regenerates(s: &TestServer, user_id: &str) -> Vec<String> {
         .await
         .unwrap()
         .unwrap();
-    let list = backup_codes::encode_for_better_auth(&s.state.config.secret, &codes);
+    let list = backup_codes::encode_for_better_auth(&s.state.config.secret_config, &codes);
     factors::set_backup_codes(&s.state.db.conn, &factor.id, &list)
         .await
         .unwrap();
@@ -91,7 +91,7 @@ async fn better_auth_regenerates(s: &TestServer, user_id: &str) -> Vec<String> {
 }
 
 fn remaining_list(s: &TestServer, stored: &str) -> Vec<String> {
-    backup_codes::decode_from_better_auth(&s.state.config.secret, stored).unwrap()
+    backup_codes::decode_from_better_auth(&s.state.config.secret_config, stored).unwrap()
 }
 
 async fn codes_generated_by_better_auth_work_once(s: &TestServer) {
@@ -131,7 +131,7 @@ async fn code_spent_by_better_auth_is_refused(s: &TestServer) {
         .await
         .unwrap()
         .unwrap();
-    let without_first = backup_codes::encode_for_better_auth(&s.state.config.secret, &e.codes[1..]);
+    let without_first = backup_codes::encode_for_better_auth(&s.state.config.secret_config, &e.codes[1..]);
     factors::set_backup_codes(&s.state.db.conn, &factor.id, &without_first)
         .await
         .unwrap();

@@ -7,7 +7,10 @@ use std::{collections::HashMap, fmt, path::Path};
 use serde::Deserialize;
 
 use crate::{
-    auth::password::HashFormat,
+    auth::{
+        password::HashFormat,
+        secrets::{SecretConfig, VersionedSecrets, parse_secrets_env},
+    },
     ip::{Cidr, IpSettings},
 };
 
@@ -20,6 +23,7 @@ pub const DEV_SECRET: &str = "portcullis-dev-secret-do-not-use-in-production-012
 #[serde(deny_unknown_fields)]
 struct RawConfig {
     better_auth_secret: Option<String>,
+    better_auth_secrets: Option<String>,
     better_auth_url: Option<String>,
     database_url: Option<String>,
     listen: Option<String>,
@@ -66,7 +70,13 @@ pub const SETTINGS: &[(&str, &str, &str, &str)] = &[
         "BETTER_AUTH_SECRET",
         "better_auth_secret",
         "(none)",
-        "signing/encryption secret, as in Better Auth; required unless PORTCULLIS_DEV=1",
+        "signing/encryption secret, as in Better Auth; required unless PORTCULLIS_DEV=1 or BETTER_AUTH_SECRETS is set",
+    ),
+    (
+        "BETTER_AUTH_SECRETS",
+        "better_auth_secrets",
+        "(none)",
+        "secret rotation, as in Better Auth: \"<version>:<secret>,…\", current first; new signatures and ciphertexts use the first, the others (and BETTER_AUTH_SECRET, for values written before rotation) are still accepted",
     ),
     (
         "BETTER_AUTH_URL",
@@ -201,7 +211,7 @@ pub const SETTINGS: &[(&str, &str, &str, &str)] = &[
         "log filter (tracing EnvFilter syntax)",
     ),
     (
-        "BETTER_AUTH_SECRET_FILE, DATABASE_URL_FILE, PORTCULLIS_REDIS_URL_FILE",
+        "BETTER_AUTH_SECRET_FILE, BETTER_AUTH_SECRETS_FILE, DATABASE_URL_FILE, PORTCULLIS_REDIS_URL_FILE",
         "-",
         "(none)",
         "read that setting from a file instead (e.g. a Docker/Kubernetes secret; one trailing newline is dropped); setting both is an error",
@@ -238,6 +248,7 @@ pub enum ConfigError {
 /// (Docker/Kubernetes secrets), so they need not sit in the environment.
 pub const FILE_VARIANTS: &[(&str, &str)] = &[
     ("BETTER_AUTH_SECRET", "BETTER_AUTH_SECRET_FILE"),
+    ("BETTER_AUTH_SECRETS", "BETTER_AUTH_SECRETS_FILE"),
     ("DATABASE_URL", "DATABASE_URL_FILE"),
     ("PORTCULLIS_REDIS_URL", "PORTCULLIS_REDIS_URL_FILE"),
 ];
@@ -271,10 +282,14 @@ fn with_file_variants(
     Ok(out)
 }
 
-/// Validated configuration. `Debug` never prints the secret.
+/// Validated configuration. `Debug` never prints a secret.
 #[derive(Clone)]
 pub struct Config {
+    /// The secret new signatures and ciphertexts use (Better Auth's `ctx.context.secret`):
+    /// `BETTER_AUTH_SECRET`, or the first entry of `BETTER_AUTH_SECRETS`.
     pub secret: String,
+    /// All of them, for decryption and verification (Better Auth's `ctx.context.secretConfig`).
+    pub secret_config: SecretConfig,
     /// Base URL without trailing slash, e.g. `http://127.0.0.1:8080`.
     pub base_url: String,
     pub database_url: String,
@@ -382,6 +397,7 @@ impl fmt::Debug for Config {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Config")
             .field("secret", &"***")
+            .field("secret_config", &self.secret_config)
             .field("base_url", &self.base_url)
             .field("database_url", &redact_url(&self.database_url))
             .field("listen", &self.listen)
@@ -451,11 +467,25 @@ impl Config {
     fn validate(raw: RawConfig) -> Result<Self, ConfigError> {
         let dev = raw.dev.unwrap_or(false);
         let rate_limit = rate_limit_settings(&raw, dev)?;
-        let secret = match raw.better_auth_secret.filter(|s| !s.is_empty()) {
-            Some(s) => s,
-            None if dev => DEV_SECRET.to_string(),
-            None => return Err(ConfigError::MissingSecret),
+        // better-auth: dist/context/create-context.mjs: with a secrets list, `secret` becomes the
+        // legacy secret; without one, behaviour is the single secret's.
+        let single = raw.better_auth_secret.filter(|s| !s.is_empty());
+        let secret_config = match raw.better_auth_secrets.as_deref().filter(|s| !s.is_empty()) {
+            Some(list) => SecretConfig::Versioned(
+                parse_secrets_env(list)
+                    .and_then(|keys| VersionedSecrets::new(keys, single))
+                    .map_err(|reason| ConfigError::Invalid {
+                        name: "BETTER_AUTH_SECRETS",
+                        reason,
+                    })?,
+            ),
+            None => SecretConfig::Single(match single {
+                Some(s) => s,
+                None if dev => DEV_SECRET.to_string(),
+                None => return Err(ConfigError::MissingSecret),
+            }),
         };
+        let secret = secret_config.current().to_owned();
         let base_url = raw
             .better_auth_url
             .unwrap_or_else(|| "http://127.0.0.1:8080".into())
@@ -562,6 +592,7 @@ impl Config {
             app_name,
             two_factor,
             secret,
+            secret_config,
             secure_cookies: base_url.starts_with("https://"),
             base_url,
             database_url: raw
@@ -621,6 +652,7 @@ impl RawConfig {
             Ok(())
         }
         set(&mut self.better_auth_secret, env, "BETTER_AUTH_SECRET");
+        set(&mut self.better_auth_secrets, env, "BETTER_AUTH_SECRETS");
         set(&mut self.better_auth_url, env, "BETTER_AUTH_URL");
         set(&mut self.database_url, env, "DATABASE_URL");
         set(&mut self.listen, env, "PORTCULLIS_LISTEN");
@@ -1086,6 +1118,78 @@ mod tests {
             None,
         );
         assert!(matches!(missing, Err(ConfigError::File { .. })));
+        std::fs::remove_dir_all(&dir).ok();
+    }
+
+    #[test]
+    fn secret_rotation_list() {
+        let a = "secret-a-0123456789-abcdefghijklmnopqrstuvwxyz";
+        let b = "secret-b-0123456789-abcdefghijklmnopqrstuvwxyz";
+        let list = format!("2:{b}, 1:{a}");
+        let c = Config::from_sources(
+            &env(&[("BETTER_AUTH_SECRETS", &list), ("BETTER_AUTH_SECRET", a)]),
+            None,
+        )
+        .unwrap();
+        // The first entry signs and encrypts; BETTER_AUTH_SECRET becomes the legacy secret.
+        assert_eq!(c.secret, b);
+        assert_eq!(c.secret_config.verifying(), [b, a]);
+        let shown = format!("{c:?}");
+        assert!(!shown.contains("secret-a") && !shown.contains("secret-b"), "{shown}");
+        assert!(shown.contains("Versioned { versions: [2, 1], legacy: true }"));
+
+        // Neither a secret nor development mode is needed beside the list.
+        let c = Config::from_sources(&env(&[("BETTER_AUTH_SECRETS", "7:only")]), None).unwrap();
+        assert_eq!((c.secret.as_str(), c.secret_config.verifying()), ("only", vec!["only"]));
+        let c = Config::from_sources(
+            &env(&[("BETTER_AUTH_SECRETS", "7:only"), ("PORTCULLIS_DEV", "1")]),
+            None,
+        )
+        .unwrap();
+        assert_eq!(c.secret_config.verifying(), ["only"]);
+        // Empty means unset, as upstream (`if (!envValue) return null`).
+        let c = Config::from_sources(
+            &env(&[("BETTER_AUTH_SECRETS", ""), ("BETTER_AUTH_SECRET", a)]),
+            None,
+        )
+        .unwrap();
+        assert_eq!(c.secret_config, SecretConfig::Single(a.into()));
+
+        match Config::from_sources(&env(&[("BETTER_AUTH_SECRETS", "2:b,2:c")]), None) {
+            Err(e @ ConfigError::Invalid { name: "BETTER_AUTH_SECRETS", .. }) => assert_eq!(
+                e.to_string(),
+                "invalid value for BETTER_AUTH_SECRETS: Duplicate version 2 in `secrets`. Each version must be unique."
+            ),
+            other => panic!("{other:?}"),
+        }
+
+        let dir = std::env::temp_dir().join(format!("pc_cfg_secrets_{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("secrets");
+        std::fs::write(&file, format!("{list}\n")).unwrap();
+        let c = Config::from_sources(
+            &env(&[("BETTER_AUTH_SECRETS_FILE", file.to_str().unwrap())]),
+            None,
+        )
+        .unwrap();
+        assert_eq!(c.secret_config.verifying(), [b, a]);
+        assert!(matches!(
+            Config::from_sources(
+                &env(&[
+                    ("BETTER_AUTH_SECRETS", "1:x"),
+                    ("BETTER_AUTH_SECRETS_FILE", file.to_str().unwrap())
+                ]),
+                None,
+            ),
+            Err(ConfigError::Invalid {
+                name: "BETTER_AUTH_SECRETS_FILE",
+                ..
+            })
+        ));
+        let toml = dir.join("c.toml");
+        std::fs::write(&toml, format!("better_auth_secrets = \"{list}\"\n")).unwrap();
+        let c = Config::from_sources(&env(&[]), Some(&toml)).unwrap();
+        assert_eq!(c.secret, b);
         std::fs::remove_dir_all(&dir).ok();
     }
 

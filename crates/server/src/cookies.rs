@@ -12,7 +12,10 @@ use crate::{config::Config, http::CookieJar};
 pub struct CookieSet {
     pub names: CookieNames,
     attrs: CookieAttrs,
-    secret: Vec<u8>,
+    /// Signs: the current secret.
+    signing: Vec<u8>,
+    /// Verifies: every configured secret, current first (`SecretConfig::verifying`).
+    verifying: Vec<Vec<u8>>,
     session_max_age: i64,
 }
 
@@ -24,14 +27,20 @@ impl CookieSet {
                 secure: config.secure_cookies,
                 domain: None,
             },
-            secret: config.secret.as_bytes().to_vec(),
+            signing: config.secret.as_bytes().to_vec(),
+            verifying: config
+                .secret_config
+                .verifying()
+                .into_iter()
+                .map(|s| s.as_bytes().to_vec())
+                .collect(),
             session_max_age: config.session_expires_in,
         }
     }
 
     /// A signed cookie line.
     pub fn signed(&self, name: &str, value: &str, max_age: Option<i64>) -> SetCookie {
-        let mut c = SetCookie::new(name, sign_value(value, &self.secret), &self.attrs);
+        let mut c = SetCookie::new(name, sign_value(value, &self.signing), &self.attrs);
         c.max_age = max_age;
         c
     }
@@ -41,9 +50,18 @@ impl CookieSet {
     }
 
     /// The verified value of a signed request cookie; a bad signature reads as absent.
+    ///
+    /// Divergence: Better Auth verifies with the current secret only (`getSignedCookie(…,
+    /// ctx.context.secret)`, better-auth: dist/api/routes/session.mjs,
+    /// dist/plugins/two-factor/index.mjs), so rotating its `secrets` signs every user out and
+    /// forgets every trusted device. Here a cookie signed with any configured secret (an older
+    /// version of `BETTER_AUTH_SECRETS`, or the legacy `BETTER_AUTH_SECRET`) is accepted; new
+    /// cookies are signed with the current one. Removing a version from the list retires it.
     pub fn read_signed(&self, cookies: &[(String, String)], name: &str) -> Option<String> {
         let raw = portcullis_protocol::cookies::get_cookie(cookies, name)?;
-        verify_signed_value(raw, &self.secret)
+        self.verifying
+            .iter()
+            .find_map(|secret| verify_signed_value(raw, secret))
     }
 
     /// setSessionCookie: `session_token` (no Max-Age when not remembered), then `dont_remember`
@@ -99,6 +117,54 @@ impl CookieSet {
             {
                 jar.expire(self.expired(name));
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+
+    fn cookie_set(env: &[(&str, &str)]) -> CookieSet {
+        let env: HashMap<String, String> = env
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        CookieSet::new(&Config::from_sources(&env, None).unwrap())
+    }
+
+    fn request(value: String) -> Vec<(String, String)> {
+        vec![("better-auth.session_token".to_string(), value)]
+    }
+
+    #[test]
+    fn signs_with_the_current_secret_and_accepts_every_configured_one() {
+        let set = cookie_set(&[
+            ("BETTER_AUTH_SECRETS", "3:secret-c,2:secret-b"),
+            ("BETTER_AUTH_SECRET", "secret-a"),
+        ]);
+        let name = "better-auth.session_token";
+        assert_eq!(
+            set.signed(name, "tok", None).value,
+            sign_value("tok", b"secret-c")
+        );
+        for secret in ["secret-c", "secret-b", "secret-a"] {
+            let cookies = request(sign_value("tok", secret.as_bytes()));
+            assert_eq!(
+                set.read_signed(&cookies, name).as_deref(),
+                Some("tok"),
+                "{secret}"
+            );
+        }
+        let foreign = request(sign_value("tok", b"secret-d"));
+        assert_eq!(set.read_signed(&foreign, name), None);
+        // Retired: version 2 and the legacy secret gone.
+        let retired = cookie_set(&[("BETTER_AUTH_SECRETS", "3:secret-c")]);
+        for secret in ["secret-b", "secret-a"] {
+            let cookies = request(sign_value("tok", secret.as_bytes()));
+            assert_eq!(retired.read_signed(&cookies, name), None, "{secret}");
         }
     }
 }

@@ -3,7 +3,10 @@
 use std::{net::TcpListener, path::PathBuf, process::ExitCode};
 
 use clap::Parser;
-use portcullis_server::{AppState, Config, config::SETTINGS};
+use portcullis_server::{
+    AppState, Config,
+    config::{DEV_SECRET, SETTINGS},
+};
 
 #[derive(Parser)]
 #[command(
@@ -42,9 +45,7 @@ async fn main() -> ExitCode {
     if config.dev {
         tracing::warn!(
             "PORTCULLIS_DEV=1: development mode{} — never run this in production",
-            if std::env::var("BETTER_AUTH_SECRET").is_err()
-                && std::env::var("BETTER_AUTH_SECRET_FILE").is_err()
-            {
+            if config.secret == DEV_SECRET {
                 ", using the fixed development secret"
             } else {
                 ""

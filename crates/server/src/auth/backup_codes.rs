@@ -8,7 +8,7 @@ use hmac::{Hmac, Mac};
 use sha2::Sha256;
 use subtle::ConstantTimeEq;
 
-use super::{symmetric, tokens::random_from};
+use super::{secrets::SecretConfig, symmetric, tokens::random_from};
 
 /// better-auth: dist/plugins/two-factor/backup-codes/index.mjs (generateBackupCodesFn:
 /// `options.amount ?? 10`).
@@ -47,6 +47,15 @@ pub fn keyed_hash(secret: &str, code: &str) -> String {
     URL_SAFE_NO_PAD.encode(hmac_sha256(&key, code.as_bytes()))
 }
 
+/// The code's [`keyed_hash`] under every configured secret, the current one first: rows written
+/// before a secret rotation carry an older key's hash, and a spend must find them.
+pub fn keyed_hashes(key: &SecretConfig, code: &str) -> Vec<String> {
+    key.verifying()
+        .into_iter()
+        .map(|secret| keyed_hash(secret, code))
+        .collect()
+}
+
 /// Index of `code` in `codes`, comparing every entry in constant time (Better Auth uses
 /// `codes.includes(code)`, exact string equality, in verifyBackupCode).
 pub fn position(codes: &[String], code: &str) -> Option<usize> {
@@ -63,10 +72,10 @@ pub fn position(codes: &[String], code: &str) -> Option<usize> {
 /// `symmetricEncrypt(JSON.stringify(codes))`. serde_json's compact output escapes strings exactly
 /// as `JSON.stringify` does. better-auth: dist/plugins/two-factor/backup-codes/index.mjs
 /// (encodeBackupCodes).
-pub fn encode_for_better_auth(secret: &str, codes: &[String]) -> String {
+pub fn encode_for_better_auth(key: &SecretConfig, codes: &[String]) -> String {
     // Serializing a slice of strings cannot fail.
     let json = serde_json::to_string(codes).unwrap_or_else(|_| String::from("[]"));
-    symmetric::encrypt(secret, &json)
+    symmetric::encrypt_with(key, &json)
 }
 
 /// Reads a `twoFactor.backupCodes` value written by Better Auth (or [`encode_for_better_auth`]):
@@ -76,8 +85,8 @@ pub fn encode_for_better_auth(secret: &str, codes: &[String]) -> String {
 ///
 /// Divergence: Better Auth accepts any JSON (and would then match non-arrays by substring or
 /// never); we require an array of strings and return `None` otherwise.
-pub fn decode_from_better_auth(secret: &str, stored: &str) -> Option<Vec<String>> {
-    match symmetric::decrypt(secret, stored) {
+pub fn decode_from_better_auth(key: &SecretConfig, stored: &str) -> Option<Vec<String>> {
+    match symmetric::decrypt_with(key, stored) {
         Some(json) => serde_json::from_str(&json).ok(),
         None => serde_json::from_str(stored).ok(),
     }
@@ -99,6 +108,10 @@ mod tests {
     use super::*;
 
     const SECRET: &str = "test-secret-0123456789-abcdefghijklmnopqrstuvwxyz";
+
+    fn single(secret: &str) -> SecretConfig {
+        SecretConfig::Single(secret.to_owned())
+    }
 
     #[test]
     fn generated_codes_have_better_auth_shape() {
@@ -139,10 +152,10 @@ mod tests {
     #[test]
     fn decodes_package_encrypted_and_plain_storage() {
         assert_eq!(
-            decode_from_better_auth(SECRET, PACKAGE_STORED).unwrap(),
+            decode_from_better_auth(&single(SECRET), PACKAGE_STORED).unwrap(),
             PACKAGE_CODES
         );
-        let plain = decode_from_better_auth(SECRET, PACKAGE_PLAIN).unwrap();
+        let plain = decode_from_better_auth(&single(SECRET), PACKAGE_PLAIN).unwrap();
         assert_eq!(plain.len(), 10);
         assert_eq!(plain[0], "FQmXD-TTWdB");
         assert_eq!(plain[9], "QHS3T-jf15x");
@@ -151,16 +164,16 @@ mod tests {
     #[test]
     fn encode_round_trips_and_is_compact_json() {
         let codes: Vec<String> = PACKAGE_CODES.iter().map(|c| c.to_string()).collect();
-        let stored = encode_for_better_auth(SECRET, &codes);
+        let stored = encode_for_better_auth(&single(SECRET), &codes);
         // 10 codes of 11 chars as compact JSON = 141 bytes (+40 bytes nonce/tag), hex.
         assert_eq!(stored.len(), 2 * (141 + 40));
         assert_eq!(
             symmetric::decrypt(SECRET, &stored).unwrap(),
             r#"["QogOg-lqI16","xAIyR-46pvN","w69zG-YyMr3","PfyEn-LsYoA","rKT53-jvTEP","PpWz6-gd2bQ","A2Lzn-6BUt2","Jnr26-lsg7Y","1vvdj-kankC","tuNec-qeg0g"]"#
         );
-        assert_eq!(decode_from_better_auth(SECRET, &stored).unwrap(), codes);
+        assert_eq!(decode_from_better_auth(&single(SECRET), &stored).unwrap(), codes);
         assert_eq!(
-            decode_from_better_auth(SECRET, &encode_for_better_auth(SECRET, &[])).unwrap(),
+            decode_from_better_auth(&single(SECRET), &encode_for_better_auth(&single(SECRET), &[])).unwrap(),
             Vec::<String>::new()
         );
     }
@@ -175,15 +188,15 @@ mod tests {
             "not json",
             "[\"a\",null]",
         ] {
-            assert_eq!(decode_from_better_auth(SECRET, bad), None, "{bad:?}");
+            assert_eq!(decode_from_better_auth(&single(SECRET), bad), None, "{bad:?}");
         }
         assert_eq!(
-            decode_from_better_auth("other secret", PACKAGE_STORED),
+            decode_from_better_auth(&single("other secret"), PACKAGE_STORED),
             None
         );
         // A decryptable value that is not a string array.
         assert_eq!(
-            decode_from_better_auth(SECRET, &symmetric::encrypt(SECRET, "{\"a\":1}")),
+            decode_from_better_auth(&single(SECRET), &symmetric::encrypt(SECRET, "{\"a\":1}")),
             None
         );
     }
@@ -198,6 +211,35 @@ mod tests {
         // Pinned so the stored format cannot drift silently. Cross-checked with node:
         // HMAC-SHA256(HMAC-SHA256(SECRET, "portcullis/backup-code/v1"), code), base64url.
         assert_eq!(h, KEYED_HASH_VECTOR);
+    }
+
+    #[test]
+    fn rotated_secrets_hash_under_every_key_and_write_envelopes() {
+        let keys = crate::auth::secrets::parse_secrets_env("2:secret-b,1:secret-a").unwrap();
+        let rotated = SecretConfig::Versioned(
+            crate::auth::secrets::VersionedSecrets::new(keys, Some(SECRET.into())).unwrap(),
+        );
+        assert_eq!(
+            keyed_hashes(&rotated, "QogOg-lqI16"),
+            [
+                keyed_hash("secret-b", "QogOg-lqI16"),
+                keyed_hash("secret-a", "QogOg-lqI16"),
+                KEYED_HASH_VECTOR.to_string(),
+            ]
+        );
+        assert_eq!(
+            keyed_hashes(&single(SECRET), "QogOg-lqI16"),
+            [KEYED_HASH_VECTOR]
+        );
+        // A list written before the rotation (bare hex, legacy secret) still reads; a new one is
+        // an envelope of the current version.
+        assert_eq!(
+            decode_from_better_auth(&rotated, PACKAGE_STORED).unwrap(),
+            PACKAGE_CODES
+        );
+        let stored = encode_for_better_auth(&rotated, &["a".to_string()]);
+        assert!(stored.starts_with("$ba$2$"), "{stored}");
+        assert_eq!(decode_from_better_auth(&rotated, &stored).unwrap(), ["a"]);
     }
 
     #[test]

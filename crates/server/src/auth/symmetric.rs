@@ -3,6 +3,10 @@
 //! (better-auth: dist/crypto/index.mjs): key = SHA-256(UTF-8 secret), XChaCha20-Poly1305 with a
 //! random 24-byte nonce and no AAD, stored as lowercase hex of `nonce || ciphertext || tag`.
 //! With a rotated-secrets config Better Auth writes the envelope `$ba$<version>$<hex>` instead.
+//!
+//! [`encrypt`]/[`decrypt`] take one secret (Better Auth's string-key case); [`encrypt_with`] and
+//! [`decrypt_with`] take the whole [`SecretConfig`], as `symmetricEncrypt`/`symmetricDecrypt` do,
+//! and are what the server uses.
 
 use chacha20poly1305::{
     XChaCha20Poly1305, XNonce,
@@ -10,6 +14,8 @@ use chacha20poly1305::{
 };
 use rand::{RngCore, rngs::OsRng};
 use sha2::{Digest, Sha256};
+
+use super::secrets::SecretConfig;
 
 /// XChaCha20 nonce length (`xchacha20poly1305.nonceLength` in @noble/ciphers).
 const NONCE_LEN: usize = 24;
@@ -21,9 +27,13 @@ const ENVELOPE_PREFIX: &str = "$ba$";
 /// Encrypts `plaintext` under `secret` with a fresh random nonce; returns bare lowercase hex
 /// (Better Auth's format for a plain-string secret config).
 pub fn encrypt(secret: &str, plaintext: &str) -> String {
+    encrypt_with_nonce(secret, plaintext, &fresh_nonce())
+}
+
+fn fresh_nonce() -> [u8; NONCE_LEN] {
     let mut nonce = [0u8; NONCE_LEN];
     OsRng.fill_bytes(&mut nonce);
-    encrypt_with_nonce(secret, plaintext, &nonce)
+    nonce
 }
 
 /// [`encrypt`] with a caller-chosen nonce; only for test vectors (a nonce must never repeat).
@@ -66,6 +76,41 @@ pub fn decrypt(secret: &str, stored: &str) -> Option<String> {
         .decrypt(XNonce::from_slice(nonce), sealed)
         .ok()?;
     String::from_utf8(plain).ok()
+}
+
+/// `symmetricEncrypt({key, data})` (better-auth: dist/crypto/index.mjs): bare hex under a single
+/// secret; under a secrets list, the current secret's ciphertext in the envelope
+/// `$ba$<currentVersion>$<hex>` (formatEnvelope).
+pub fn encrypt_with(key: &SecretConfig, plaintext: &str) -> String {
+    encrypt_config_with_nonce(key, plaintext, &fresh_nonce())
+}
+
+/// [`encrypt_with`] with a caller-chosen nonce; only for test vectors.
+pub(crate) fn encrypt_config_with_nonce(
+    key: &SecretConfig,
+    plaintext: &str,
+    nonce: &[u8; NONCE_LEN],
+) -> String {
+    let hex = encrypt_with_nonce(key.current(), plaintext, nonce);
+    match key {
+        SecretConfig::Single(_) => hex,
+        SecretConfig::Versioned(v) => format!("{ENVELOPE_PREFIX}{}${hex}", v.current_version()),
+    }
+}
+
+/// `symmetricDecrypt({key, data})` (better-auth: dist/crypto/index.mjs). A single secret decrypts
+/// as [`decrypt`]. Under a secrets list, an envelope is decrypted with the secret of its version
+/// (`None` once that version is retired from the list) and bare hex with the legacy
+/// `BETTER_AUTH_SECRET` (`None` without one), as Better Auth does.
+pub fn decrypt_with(key: &SecretConfig, stored: &str) -> Option<String> {
+    match key {
+        SecretConfig::Single(secret) => decrypt(secret, stored),
+        SecretConfig::Versioned(v) => match parse_envelope(stored) {
+            Some((version, _)) => decrypt(v.key(version)?, stored),
+            None if stored.starts_with(ENVELOPE_PREFIX) => None,
+            None => decrypt(v.legacy()?, stored),
+        },
+    }
 }
 
 /// Splits `$ba$<version>$<payload>` into `(version, payload)`; `None` if `stored` is not an
@@ -234,6 +279,106 @@ mod tests {
         assert!(decrypt(SECRET, &format!("$ba$17${stored}")).is_some());
         assert_eq!(parse_envelope("$ba$2$abc"), Some((2, "abc")));
         assert_eq!(parse_envelope("abc"), None);
+    }
+
+    fn rotated(list: &str, legacy: Option<&str>) -> SecretConfig {
+        let keys = crate::auth::secrets::parse_secrets_env(list).unwrap();
+        SecretConfig::Versioned(
+            crate::auth::secrets::VersionedSecrets::new(keys, legacy.map(String::from)).unwrap(),
+        )
+    }
+
+    #[test]
+    fn rotated_config_writes_current_version_envelopes() {
+        let key = rotated("2:secret-b,1:secret-a", Some("legacy"));
+        let stored = encrypt_with(&key, "hello");
+        let hex = stored.strip_prefix("$ba$2$").unwrap();
+        assert_eq!(hex.len(), 2 * (NONCE_LEN + 5 + TAG_LEN));
+        assert_eq!(decrypt("secret-b", hex).as_deref(), Some("hello"));
+        assert_eq!(decrypt("secret-a", hex), None);
+        assert_eq!(decrypt_with(&key, &stored).as_deref(), Some("hello"));
+        // Without a list, bare hex as before.
+        let single = SecretConfig::Single(SECRET.into());
+        let bare = encrypt_with(&single, "hello");
+        assert!(!bare.starts_with('$'));
+        assert_eq!(decrypt(SECRET, &bare).as_deref(), Some("hello"));
+        assert_eq!(decrypt_with(&single, &bare).as_deref(), Some("hello"));
+    }
+
+    #[test]
+    fn rotated_config_decrypts_by_version_and_legacy() {
+        let before = rotated("1:secret-a", None);
+        let old_envelope = encrypt_with(&before, "from v1");
+        assert!(old_envelope.starts_with("$ba$1$"));
+        let bare = encrypt("secret-a", "from before rotation");
+        let after = rotated("2:secret-b,1:secret-a", Some("secret-a"));
+        assert_eq!(
+            decrypt_with(&after, &old_envelope).as_deref(),
+            Some("from v1")
+        );
+        assert_eq!(
+            decrypt_with(&after, &bare).as_deref(),
+            Some("from before rotation")
+        );
+        // The envelope's version picks the key: v1's ciphertext relabelled v2 does not open.
+        let relabelled = old_envelope.replacen("$ba$1$", "$ba$2$", 1);
+        assert_eq!(decrypt_with(&after, &relabelled), None);
+        // Version 1 retired, no legacy secret: both refused, as Better Auth throws.
+        let retired = rotated("2:secret-b", None);
+        assert_eq!(decrypt_with(&retired, &old_envelope), None);
+        assert_eq!(decrypt_with(&retired, &bare), None);
+        // A legacy secret decrypts bare hex only, never an envelope of a retired version.
+        let legacy_only = rotated("2:secret-b", Some("secret-a"));
+        assert_eq!(decrypt_with(&legacy_only, &old_envelope), None);
+        assert_eq!(
+            decrypt_with(&legacy_only, &bare).as_deref(),
+            Some("from before rotation")
+        );
+        for bad in ["$ba$", "$ba$x$00", "$ba$2$zz", ""] {
+            assert_eq!(decrypt_with(&after, bad), None, "{bad:?}");
+        }
+    }
+
+    /// tests/fixtures/secret-rotation.json: written by better-auth 1.7.25's own `symmetricEncrypt`
+    /// under `BETTER_AUTH_SECRETS` (tests/js/secret-rotation-vectors.mjs, which also checks it).
+    #[test]
+    fn better_auth_rotation_fixture_both_directions() {
+        let fixture: serde_json::Value = serde_json::from_str(include_str!(
+            "../../../../tests/fixtures/secret-rotation.json"
+        ))
+        .unwrap();
+        let text = |v: &serde_json::Value, k: &str| v[k].as_str().unwrap().to_owned();
+        let key = rotated(
+            &text(&fixture, "secrets"),
+            Some(&text(&fixture, "legacySecret")),
+        );
+        let random = fixture["random"].as_array().unwrap();
+        assert_eq!(random.len(), 9);
+        for v in random {
+            let stored = text(v, "stored");
+            assert_eq!(
+                decrypt_with(&key, &stored),
+                Some(text(v, "plaintext")),
+                "{stored}"
+            );
+        }
+        // Better Auth wrote each kind: current-version and older-version envelopes, bare hex.
+        let prefixes: Vec<&str> = random
+            .iter()
+            .map(|v| &v["stored"].as_str().unwrap()[..6])
+            .collect();
+        assert!(prefixes.contains(&"$ba$2$") && prefixes.contains(&"$ba$1$"));
+        assert!(prefixes.iter().any(|p| !p.starts_with('$')));
+        // Same nonce, same bytes: what Portcullis writes is what Better Auth writes.
+        let fixed = fixture["fixedNonce"].as_array().unwrap();
+        assert_eq!(fixed.len(), 3);
+        for v in fixed {
+            let start = u8::try_from(v["nonceStart"].as_u64().unwrap()).unwrap();
+            assert_eq!(
+                encrypt_config_with_nonce(&key, &text(v, "plaintext"), &nonce_from(start)),
+                text(v, "stored")
+            );
+        }
     }
 
     #[test]

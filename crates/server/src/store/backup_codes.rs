@@ -1,4 +1,7 @@
 //! `twoFactorBackupCode` rows: one keyed hash per code, spent with one conditional update.
+//!
+//! A code is looked up by `hashes`: its keyed hash under each configured secret, current first
+//! (`backup_codes::keyed_hashes`), so rows written before a secret rotation are still found.
 
 use portcullis_entity::two_factor_backup_code as code;
 use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, sea_query::Query};
@@ -42,42 +45,50 @@ pub async fn replace_all(
     Ok(())
 }
 
-/// Spends the code with this hash: true for exactly one caller, false if unknown or spent.
+/// Spends the code with one of these hashes: true for exactly one caller, false if unknown or
+/// spent. A code has one row, so at most one hash matches.
 pub async fn spend(
     c: &impl ConnectionTrait,
     user_id: &str,
-    hash: &str,
+    hashes: &[String],
     now: OffsetDateTime,
 ) -> Result<bool, DbErr> {
     let stmt = Query::update()
         .table(code::Entity)
         .value(code::Column::UsedAt, ts(backend_of(c), now))
         .and_where(code::Column::UserId.eq(user_id))
-        .and_where(code::Column::CodeHash.eq(hash))
+        .and_where(code::Column::CodeHash.is_in(hashes.iter().map(String::as_str)))
         .and_where(code::Column::UsedAt.is_null())
         .to_owned();
-    Ok(c.execute(&stmt).await?.rows_affected() == 1)
+    Ok(c.execute(&stmt).await?.rows_affected() >= 1)
 }
 
 /// Whether the table has a row (spent or not) for this code.
-pub async fn exists(c: &impl ConnectionTrait, user_id: &str, hash: &str) -> Result<bool, DbErr> {
+pub async fn exists(
+    c: &impl ConnectionTrait,
+    user_id: &str,
+    hashes: &[String],
+) -> Result<bool, DbErr> {
     Ok(code::Entity::find()
         .filter(code::Column::UserId.eq(user_id))
-        .filter(code::Column::CodeHash.eq(hash))
+        .filter(code::Column::CodeHash.is_in(hashes.iter().map(String::as_str)))
         .one(c)
         .await?
         .is_some())
 }
 
 /// Records a code that was never in this table (it came from Better Auth's list, e.g. generated
-/// by a Better Auth server) as spent. Callers hold the user's `twoFactor` row lock; the unique
-/// `(userId, codeHash)` index backs that up.
+/// by a Better Auth server) as spent, under its current-secret hash (the first). Callers hold the
+/// user's `twoFactor` row lock; the unique `(userId, codeHash)` index backs that up.
 pub async fn insert_spent(
     c: &impl ConnectionTrait,
     user_id: &str,
-    hash: &str,
+    hashes: &[String],
     now: OffsetDateTime,
 ) -> Result<(), DbErr> {
+    let Some(hash) = hashes.first() else {
+        return Err(DbErr::Custom("no backup-code hash to record".into()));
+    };
     let b = backend_of(c);
     super::insert_row(
         c,
@@ -85,7 +96,7 @@ pub async fn insert_spent(
         vec![
             (code::Column::Id, generate_id().into()),
             (code::Column::UserId, user_id.into()),
-            (code::Column::CodeHash, hash.into()),
+            (code::Column::CodeHash, hash.as_str().into()),
             (code::Column::UsedAt, ts(b, now)),
             (code::Column::CreatedAt, ts(b, now)),
         ],

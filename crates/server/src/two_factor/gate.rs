@@ -98,11 +98,17 @@ async fn trusted_identifier(
     if token.is_empty() || identifier.is_empty() {
         return Ok(None);
     }
-    if !verify_hmac_base64url(
-        state.config.secret.as_bytes(),
-        &format!("{user_id}!{identifier}"),
-        token,
-    ) {
+    // Divergence (as for the cookie, `CookieSet::read_signed`): Better Auth checks the token
+    // against `ctx.context.secret` only (better-auth: dist/plugins/two-factor/index.mjs); any
+    // configured secret is accepted here, so a secret rotation keeps devices trusted.
+    let message = format!("{user_id}!{identifier}");
+    if !state
+        .config
+        .secret_config
+        .verifying()
+        .into_iter()
+        .any(|secret| verify_hmac_base64url(secret.as_bytes(), &message, token))
+    {
         return Ok(None);
     }
     let live = verifications::find(&state.db.conn, identifier)

@@ -94,8 +94,8 @@ pub async fn enable(state: web::Data<AppState>, req: AuthRequest) -> ApiResult<R
     }
     let codes = backup_codes::generate(10);
     let secret = totp::generate_secret();
-    let secret_enc = symmetric::encrypt(&state.config.secret, &secret);
-    let codes_enc = backup_codes::encode_for_better_auth(&state.config.secret, &codes);
+    let secret_enc = symmetric::encrypt_with(&state.config.secret_config, &secret);
+    let codes_enc = backup_codes::encode_for_better_auth(&state.config.secret_config, &codes);
     let skip = tf.skip_verification_on_enable;
     let txn = state.db.conn.begin().await?;
     factors::upsert_secret(
@@ -173,7 +173,7 @@ pub async fn get_totp_uri(state: web::Data<AppState>, req: AuthRequest) -> ApiRe
         .ok_or_else(|| ApiError::bad_request(ErrorCode::TotpNotEnabled))?;
     check_password(&state, &req, &current.user.id).await?;
     // Imported `base32:` secrets are shown as their decoded key, as upstream's decryptTOTPSecret.
-    let key = symmetric::decrypt(&state.config.secret, &factor.secret)
+    let key = symmetric::decrypt_with(&state.config.secret_config, &factor.secret)
         .and_then(|s| totp::key_bytes(&s))
         .ok_or_else(|| ApiError::bad_request(ErrorCode::TotpNotEnabled))?;
     let tf = &state.config.two_factor;
@@ -205,14 +205,14 @@ pub async fn verify_totp(state: web::Data<AppState>, req: AuthRequest) -> ApiRes
     let attempt = verify::start_attempt(&state, &mode, &factor).await?;
     let tf = &state.config.two_factor;
     let Some(key) =
-        symmetric::decrypt(&state.config.secret, &factor.secret).and_then(|s| totp::key_bytes(&s))
+        symmetric::decrypt_with(&state.config.secret_config, &factor.secret).and_then(|s| totp::key_bytes(&s))
     else {
         // A secret that does not decrypt is a server fault (upstream: an unhandled 500), not the
         // user's attempt.
         if let Some(a) = &attempt {
             a.restore(&state).await?;
         }
-        tracing::error!(user_id = %user_id, "stored TOTP secret does not decrypt with BETTER_AUTH_SECRET");
+        tracing::error!(user_id = %user_id, "stored TOTP secret does not decrypt with the configured secrets");
         return Err(ApiError::new(
             StatusCode::INTERNAL_SERVER_ERROR,
             ErrorCode::InternalServerError,
@@ -349,7 +349,7 @@ pub async fn generate_backup_codes(
     factors::set_backup_codes(
         &txn,
         &factor.id,
-        &backup_codes::encode_for_better_auth(&state.config.secret, &codes),
+        &backup_codes::encode_for_better_auth(&state.config.secret_config, &codes),
     )
     .await?;
     code_rows::replace_all(
@@ -424,8 +424,9 @@ pub async fn verify_backup_code(state: web::Data<AppState>, req: AuthRequest) ->
 /// its row must be unspent (or absent — a code Better Auth generated — in which case a spent row is
 /// inserted under the unique `(userId, codeHash)` index); the list is rewritten without it.
 async fn spend_backup_code(state: &AppState, user_id: &str, code: &str) -> ApiResult<bool> {
-    let secret = &state.config.secret;
-    let hash = backup_codes::keyed_hash(secret, code);
+    let secret = &state.config.secret_config;
+    // One hash per configured secret (rows made before a rotation); a new row gets the first.
+    let hash = backup_codes::keyed_hashes(secret, code);
     let now = store::now();
     let txn = state.db.conn.begin().await?;
     let locked = factors::lock_row(&txn, user_id).await?;
