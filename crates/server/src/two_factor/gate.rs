@@ -11,7 +11,7 @@
 //! Every write goes through `c`, the sign-in's transaction (crates/server/src/hooks.rs), so the
 //! provisional session never outlives a failed gate.
 
-use portcullis_protocol::{model::TwoFactorRedirect, signed::verify_hmac_base64url};
+use portcullis_protocol::{model::TwoFactorRedirect, trust_device as trust_value};
 use sea_orm::ConnectionTrait;
 use time::Duration;
 
@@ -90,20 +90,11 @@ async fn trusted_identifier(
     user_id: &str,
     value: &str,
 ) -> ApiResult<Option<String>> {
-    let mut parts = value.split('!');
-    let (Some(token), Some(identifier)) = (parts.next(), parts.next()) else {
+    let Some(identifier) =
+        trust_value::verified_identifier(state.config.secret.as_bytes(), user_id, value)
+    else {
         return Ok(None);
     };
-    if token.is_empty() || identifier.is_empty() {
-        return Ok(None);
-    }
-    if !verify_hmac_base64url(
-        state.config.secret.as_bytes(),
-        &format!("{user_id}!{identifier}"),
-        token,
-    ) {
-        return Ok(None);
-    }
     let live = verifications::find(&state.db.conn, identifier)
         .await?
         .is_some_and(|r| r.value == user_id && r.expires_at.0 > store::now());

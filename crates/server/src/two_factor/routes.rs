@@ -170,7 +170,7 @@ pub async fn disable(state: web::Data<AppState>, req: AuthRequest) -> ApiResult<
     session::rotate(&state, &txn, &req, &current.session, &mut jar).await?;
     let names = &state.cookies.names;
     if let Some(value) = state.cookies.read_signed(&req.cookies, &names.trust_device) {
-        if let Some(id) = value.split('!').nth(1).filter(|s| !s.is_empty()) {
+        if let Some(id) = portcullis_protocol::trust_device::identifier(&value) {
             verifications::delete_by_identifier(&txn, id).await?;
         }
         jar.expire(state.cookies.expired(&names.trust_device));

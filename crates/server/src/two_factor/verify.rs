@@ -8,7 +8,7 @@ use portcullis_entity::{session as session_row, two_factor, user};
 use portcullis_protocol::{
     error::{ErrorBody, ErrorCode},
     model::TokenUserResponse,
-    signed::hmac_base64url,
+    trust_device as trust_value,
 };
 use sea_orm::ConnectionTrait;
 use time::Duration;
@@ -299,10 +299,6 @@ pub async fn trust_device(
 ) -> ApiResult<()> {
     let max_age = state.config.two_factor.trust_device_max_age;
     let identifier = format!("trust-device-{}", random_from(ID_ALPHABET, 32));
-    let token = hmac_base64url(
-        state.config.secret.as_bytes(),
-        &format!("{user_id}!{identifier}"),
-    );
     verifications::create(
         c,
         &identifier,
@@ -312,7 +308,7 @@ pub async fn trust_device(
     .await?;
     jar.set(state.cookies.signed(
         &state.cookies.names.trust_device,
-        &format!("{token}!{identifier}"),
+        &trust_value::cookie_value(state.config.secret.as_bytes(), user_id, &identifier),
         Some(max_age),
     ));
     Ok(())
