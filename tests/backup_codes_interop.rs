@@ -131,7 +131,8 @@ async fn code_spent_by_better_auth_is_refused(s: &TestServer) {
         .await
         .unwrap()
         .unwrap();
-    let without_first = backup_codes::encode_for_better_auth(&s.state.config.secret_config, &e.codes[1..]);
+    let without_first =
+        backup_codes::encode_for_better_auth(&s.state.config.secret_config, &e.codes[1..]);
     factors::set_backup_codes(&s.state.db.conn, &factor.id, &without_first)
         .await
         .unwrap();

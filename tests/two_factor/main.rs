@@ -73,6 +73,7 @@ mod beyond;
 mod errors;
 mod flows;
 mod query_count;
+mod transactions;
 mod upstream_attempts_lockout;
 mod upstream_backup_codes_trust;
 mod upstream_basics;
@@ -85,6 +86,7 @@ use errors::*;
 use flows::*;
 use query_count::*;
 use support::*;
+use transactions::*;
 use upstream_attempts_lockout::*;
 use upstream_backup_codes_trust::*;
 use upstream_basics::*;
@@ -243,4 +245,11 @@ two_factor_scenarios!(
     errors_verify_backup_code: OTP,
     // query_count
     query_count_hot_routes: NO_OTP,
+    // transactions: faults injected mid-change leave nothing half-written
+    faults_leave_challenge_completion_undone: OTP,
+    faults_leave_enrolment_undone: OTP,
+    faults_leave_skip_verification_enable_undone: SKIP_VERIFY,
+    faults_leave_codes_and_disable_undone: NO_OTP,
+    faults_leave_no_provisional_session: NO_OTP,
+    faults_leave_sign_up_and_password_change_undone: NO_OTP,
 );

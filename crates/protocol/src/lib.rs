@@ -2,19 +2,23 @@
 //!
 //! Everything a server needs to look like Better Auth to its JS client, as pure functions and
 //! serde types: the error catalogue ([`error`]), signed cookie values ([`signed`]), cookie
-//! names, `Set-Cookie` lines and `Cookie` parsing ([`cookies`]), JSON bodies and date format
-//! ([`model`]), zod-compatible request validation messages ([`validate`](mod@validate)) and endpoint paths
-//! ([`paths`]).
+//! names, `Set-Cookie` lines and `Cookie` parsing ([`cookies`]), request body parsing
+//! ([`body`](mod@body)), JSON bodies and date format ([`model`]), zod-compatible request
+//! validation messages ([`validate`](mod@validate)), endpoint paths ([`paths`]), `otpauth://`
+//! URIs and base32 secrets ([`otpauth`]) and the trusted-device cookie value ([`trust_device`]).
 //!
 //! Each mirrored behaviour cites its upstream file, package-relative at 1.7.25 (e.g.
 //! `better-call: dist/cookies.mjs`). This crate must not depend on actix, sea-orm or any I/O
 //! (checked by `tests/no_io.rs`).
 
+pub mod body;
 pub mod cookies;
 pub mod error;
 pub mod model;
+pub mod otpauth;
 pub mod paths;
 pub mod signed;
+pub mod trust_device;
 pub mod validate;
 
 pub use cookies::{

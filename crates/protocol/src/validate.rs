@@ -488,6 +488,48 @@ pub mod schemas {
     /// `/is-username-available`. `better-auth: dist/plugins/username/index.mjs`.
     pub const IS_USERNAME_AVAILABLE: Schema<'static> =
         Schema::Object(&[req("username", Rule::String)]);
+
+    /// Every schema above, by name: what the property tests and fuzz targets run each input
+    /// against. Add a new schema here too.
+    pub const ALL: &[(&str, Schema<'static>)] = &[
+        ("SIGN_IN_EMAIL", SIGN_IN_EMAIL),
+        ("SIGN_UP_EMAIL", SIGN_UP_EMAIL),
+        ("GET_SESSION_QUERY", GET_SESSION_QUERY),
+        ("SIGN_OUT", SIGN_OUT),
+        ("REVOKE_SESSION", REVOKE_SESSION),
+        ("UPDATE_USER", UPDATE_USER),
+        ("UPDATE_SESSION", UPDATE_SESSION),
+        ("CHANGE_PASSWORD", CHANGE_PASSWORD),
+        ("CHANGE_EMAIL", CHANGE_EMAIL),
+        ("DELETE_USER", DELETE_USER),
+        ("DELETE_USER_CALLBACK_QUERY", DELETE_USER_CALLBACK_QUERY),
+        ("REQUEST_PASSWORD_RESET", REQUEST_PASSWORD_RESET),
+        (
+            "RESET_PASSWORD_CALLBACK_QUERY",
+            RESET_PASSWORD_CALLBACK_QUERY,
+        ),
+        ("RESET_PASSWORD", RESET_PASSWORD),
+        ("RESET_PASSWORD_QUERY", RESET_PASSWORD_QUERY),
+        ("VERIFY_PASSWORD", VERIFY_PASSWORD),
+        ("SEND_VERIFICATION_EMAIL", SEND_VERIFICATION_EMAIL),
+        ("VERIFY_EMAIL_QUERY", VERIFY_EMAIL_QUERY),
+        ("TWO_FACTOR_ENABLE", TWO_FACTOR_ENABLE),
+        (
+            "TWO_FACTOR_ENABLE_PASSWORDLESS",
+            TWO_FACTOR_ENABLE_PASSWORDLESS,
+        ),
+        ("TWO_FACTOR_PASSWORD", TWO_FACTOR_PASSWORD),
+        ("TWO_FACTOR_PASSWORD_OPTIONAL", TWO_FACTOR_PASSWORD_OPTIONAL),
+        ("TWO_FACTOR_VERIFY_TOTP", TWO_FACTOR_VERIFY_TOTP),
+        ("TWO_FACTOR_SEND_OTP", TWO_FACTOR_SEND_OTP),
+        ("TWO_FACTOR_VERIFY_OTP", TWO_FACTOR_VERIFY_OTP),
+        (
+            "TWO_FACTOR_VERIFY_BACKUP_CODE",
+            TWO_FACTOR_VERIFY_BACKUP_CODE,
+        ),
+        ("SIGN_IN_USERNAME", SIGN_IN_USERNAME),
+        ("IS_USERNAME_AVAILABLE", IS_USERNAME_AVAILABLE),
+    ];
 }
 
 #[cfg(test)]
@@ -503,6 +545,17 @@ mod tests {
 
     fn err(schema: Schema<'_>, v: Option<Value>) -> String {
         body(schema, v).unwrap_err()
+    }
+
+    #[test]
+    fn all_lists_every_schema() {
+        let declaration = [": Schema<'static>", " ="].concat();
+        let declared = include_str!("validate.rs").matches(&declaration).count();
+        assert_eq!(ALL.len(), declared);
+        let mut names: Vec<&str> = ALL.iter().map(|(name, _)| *name).collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), declared);
     }
 
     // Every expected string below was printed by zod 4.6.7 + better-call's `fromError`.

@@ -10,6 +10,7 @@ const ALLOWED: &[&str] = &[
     "subtle",
     "base64",
     "percent-encoding",
+    "form_urlencoded",
     "thiserror",
     "unicode-normalization",
 ];

@@ -1135,12 +1135,18 @@ mod tests {
         assert_eq!(c.secret, b);
         assert_eq!(c.secret_config.verifying(), [b, a]);
         let shown = format!("{c:?}");
-        assert!(!shown.contains("secret-a") && !shown.contains("secret-b"), "{shown}");
+        assert!(
+            !shown.contains("secret-a") && !shown.contains("secret-b"),
+            "{shown}"
+        );
         assert!(shown.contains("Versioned { versions: [2, 1], legacy: true }"));
 
         // Neither a secret nor development mode is needed beside the list.
         let c = Config::from_sources(&env(&[("BETTER_AUTH_SECRETS", "7:only")]), None).unwrap();
-        assert_eq!((c.secret.as_str(), c.secret_config.verifying()), ("only", vec!["only"]));
+        assert_eq!(
+            (c.secret.as_str(), c.secret_config.verifying()),
+            ("only", vec!["only"])
+        );
         let c = Config::from_sources(
             &env(&[("BETTER_AUTH_SECRETS", "7:only"), ("PORTCULLIS_DEV", "1")]),
             None,
@@ -1156,7 +1162,12 @@ mod tests {
         assert_eq!(c.secret_config, SecretConfig::Single(a.into()));
 
         match Config::from_sources(&env(&[("BETTER_AUTH_SECRETS", "2:b,2:c")]), None) {
-            Err(e @ ConfigError::Invalid { name: "BETTER_AUTH_SECRETS", .. }) => assert_eq!(
+            Err(
+                e @ ConfigError::Invalid {
+                    name: "BETTER_AUTH_SECRETS",
+                    ..
+                },
+            ) => assert_eq!(
                 e.to_string(),
                 "invalid value for BETTER_AUTH_SECRETS: Duplicate version 2 in `secrets`. Each version must be unique."
             ),

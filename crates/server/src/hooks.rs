@@ -8,6 +8,7 @@
 
 use portcullis_entity::{session, user};
 use portcullis_protocol::{error::ErrorCode, model::SignInResponse};
+use sea_orm::{ConnectionTrait, TransactionTrait};
 
 use crate::{
     error::{ApiError, ApiResult},
@@ -46,7 +47,9 @@ pub async fn password_sign_in(
         rehash(state, &account_id, &hash, password).await;
     }
     let dont_remember = req.bool_field("rememberMe") == Some(false);
-    let session = sessions::create(state, &state.db.conn, req, &user.id, dont_remember).await?;
+    // The provisional session and the gate's writes commit together (or not at all).
+    let txn = state.db.conn.begin().await?;
+    let session = sessions::create(state, &txn, req, &user.id, dont_remember).await?;
     let mut jar = CookieJar::new();
     state.cookies.set_session(
         &mut jar,
@@ -61,7 +64,9 @@ pub async fn password_sign_in(
         jar,
         callback_url: req.str_field("callbackURL").map(str::to_owned),
     };
-    after_sign_in(state, req, sign_in).await
+    let reply = after_sign_in(state, &txn, req, sign_in).await?;
+    txn.commit().await?;
+    Ok(reply)
 }
 
 /// Beyond Better Auth: rewrites a hash that verified but is not in the configured format
@@ -101,12 +106,13 @@ pub enum Outcome {
 /// Runs the enabled plugins' sign-in hooks in order, then renders the normal sign-in response.
 pub async fn after_sign_in(
     state: &AppState,
+    c: &impl ConnectionTrait,
     req: &AuthRequest,
     sign_in: SignIn,
 ) -> ApiResult<Reply> {
     let mut sign_in = sign_in;
     if state.config.plugins.two_factor {
-        match two_factor::gate::after_sign_in(state, req, sign_in).await? {
+        match two_factor::gate::after_sign_in(state, c, req, sign_in).await? {
             Outcome::Continue(s) => sign_in = *s,
             Outcome::Respond(reply) => return Ok(reply),
         }

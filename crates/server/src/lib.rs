@@ -103,7 +103,8 @@ fn header_bytes(req: &ServiceRequest) -> usize {
         + line
 }
 
-/// Serves on an already-bound listener (tests bind `127.0.0.1:0`).
+/// Serves on an already-bound listener (tests bind `127.0.0.1:0`). Signals are not handled here:
+/// the binary shuts down through the returned server's handle (`main.rs`).
 pub fn serve(listener: TcpListener, state: AppState) -> std::io::Result<Server> {
     let server = HttpServer::new(move || {
         App::new()
@@ -116,6 +117,7 @@ pub fn serve(listener: TcpListener, state: AppState) -> std::io::Result<Server> 
     })
     .listen(listener)?
     .shutdown_timeout(10)
+    .disable_signals()
     .run();
     Ok(server)
 }

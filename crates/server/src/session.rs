@@ -87,13 +87,14 @@ pub async fn create_with(
 /// createSession(userId, false, oldSession) + setSessionCookie + deleteSession).
 pub async fn rotate(
     state: &AppState,
+    c: &impl ConnectionTrait,
     req: &AuthRequest,
     old: &session::Model,
     jar: &mut CookieJar,
 ) -> ApiResult<session::Model> {
     let new_session = create_with(
         state,
-        &state.db.conn,
+        c,
         &old.user_id,
         false,
         old.ip_address.clone().unwrap_or_default(),
@@ -103,7 +104,7 @@ pub async fn rotate(
     state
         .cookies
         .set_session(jar, &req.cookies, &new_session.token, None, None);
-    sessions::delete_by_token(&state.db.conn, &old.token).await?;
+    sessions::delete_by_token(c, &old.token).await?;
     Ok(new_session)
 }
 

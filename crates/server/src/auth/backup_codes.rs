@@ -171,9 +171,16 @@ mod tests {
             symmetric::decrypt(SECRET, &stored).unwrap(),
             r#"["QogOg-lqI16","xAIyR-46pvN","w69zG-YyMr3","PfyEn-LsYoA","rKT53-jvTEP","PpWz6-gd2bQ","A2Lzn-6BUt2","Jnr26-lsg7Y","1vvdj-kankC","tuNec-qeg0g"]"#
         );
-        assert_eq!(decode_from_better_auth(&single(SECRET), &stored).unwrap(), codes);
         assert_eq!(
-            decode_from_better_auth(&single(SECRET), &encode_for_better_auth(&single(SECRET), &[])).unwrap(),
+            decode_from_better_auth(&single(SECRET), &stored).unwrap(),
+            codes
+        );
+        assert_eq!(
+            decode_from_better_auth(
+                &single(SECRET),
+                &encode_for_better_auth(&single(SECRET), &[])
+            )
+            .unwrap(),
             Vec::<String>::new()
         );
     }
@@ -188,7 +195,11 @@ mod tests {
             "not json",
             "[\"a\",null]",
         ] {
-            assert_eq!(decode_from_better_auth(&single(SECRET), bad), None, "{bad:?}");
+            assert_eq!(
+                decode_from_better_auth(&single(SECRET), bad),
+                None,
+                "{bad:?}"
+            );
         }
         assert_eq!(
             decode_from_better_auth(&single("other secret"), PACKAGE_STORED),

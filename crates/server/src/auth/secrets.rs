@@ -171,7 +171,10 @@ impl fmt::Debug for SecretConfig {
                 .debug_struct("Versioned")
                 .field(
                     "versions",
-                    &v.keys.iter().map(|(version, _)| version).collect::<Vec<_>>(),
+                    &v.keys
+                        .iter()
+                        .map(|(version, _)| version)
+                        .collect::<Vec<_>>(),
                 )
                 .field("legacy", &v.legacy.is_some())
                 .finish(),

@@ -13,6 +13,7 @@ use actix_web::{
     web,
 };
 use portcullis_protocol::{
+    body::{self, BodyError},
     cookies::parse_cookie_header,
     error::{ErrorBody, ErrorCode},
 };
@@ -136,72 +137,35 @@ impl FromRequest for AuthRequest {
 }
 
 fn parse_body(req: &HttpRequest, bytes: &[u8]) -> Result<Option<Value>, ApiError> {
-    if bytes.is_empty() {
-        return Ok(None);
-    }
     let form_allowed = req.app_data::<AllowForm>().is_some();
-    let allowed = if form_allowed {
-        "application/x-www-form-urlencoded, application/json"
-    } else {
-        "application/json"
-    };
     let raw_content_type = req
         .headers()
         .get("content-type")
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
-    let media = Some(raw_content_type)
-        .filter(|ct| !ct.is_empty())
-        .map(|ct| {
-            ct.split(';')
-                .next()
-                .unwrap_or("")
-                .trim()
-                .to_ascii_lowercase()
-        });
-    let unsupported = |message: String| {
-        ApiError::body(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            ErrorBody::with_message(ErrorCode::UnsupportedMediaType, message),
-        )
-    };
-    // better-call: dist/router.mjs (allowedMediaTypes check)
-    match media.as_deref() {
-        // Node's adapter (better-auth: toNodeHandler) drops a body sent without Content-Type, so
-        // the route sees no body at all.
-        None | Some("") => Ok(None),
-        // JSON.parse after TextDecoder drops a leading UTF-8 BOM.
-        Some("application/json") => {
-            serde_json::from_slice(bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes))
-                .map(Some)
-                .map_err(|_| {
-                    ApiError::body(
-                        StatusCode::BAD_REQUEST,
-                        ErrorBody::with_message(
-                            ErrorCode::BadRequest,
-                            "Invalid JSON in request body",
-                        ),
-                    )
-                })
+    body::parse_body(raw_content_type, form_allowed, bytes).map_err(|e| match e {
+        BodyError::InvalidJson => ApiError::body(
+            StatusCode::BAD_REQUEST,
+            ErrorBody::with_message(ErrorCode::BadRequest, "Invalid JSON in request body"),
+        ),
+        // better-call: dist/router.mjs (allowedMediaTypes check)
+        BodyError::UnsupportedMediaType => {
+            let allowed = if form_allowed {
+                "application/x-www-form-urlencoded, application/json"
+            } else {
+                "application/json"
+            };
+            ApiError::body(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                ErrorBody::with_message(
+                    ErrorCode::UnsupportedMediaType,
+                    format!(
+                        "Content-Type \"{raw_content_type}\" is not allowed. Allowed types: {allowed}"
+                    ),
+                ),
+            )
         }
-        Some("application/x-www-form-urlencoded") if form_allowed => {
-            let pairs: Vec<(String, String)> = serde_urlencoded_pairs(bytes);
-            let mut map = Map::new();
-            for (k, v) in pairs {
-                map.entry(k).or_insert(Value::String(v));
-            }
-            Ok(Some(Value::Object(map)))
-        }
-        Some(_) => Err(unsupported(format!(
-            "Content-Type \"{raw_content_type}\" is not allowed. Allowed types: {allowed}"
-        ))),
-    }
-}
-
-fn serde_urlencoded_pairs(bytes: &[u8]) -> Vec<(String, String)> {
-    web::Query::<Vec<(String, String)>>::from_query(&String::from_utf8_lossy(bytes))
-        .map(|q| q.into_inner())
-        .unwrap_or_default()
+    })
 }
 
 /// originCheckMiddleware: the cookie-bound origin check, then every callback-style URL in the

@@ -1,9 +1,9 @@
 //! `/ok` and `/error` (better-auth: dist/api/routes/ok.mjs, error.mjs).
 
 use actix_web::{HttpRequest, HttpResponse, web};
-use portcullis_protocol::model::OkResponse;
+use portcullis_protocol::{model::OkResponse, otpauth::form_urlencode};
 
-use crate::{auth::totp::form_urlencode, http::Reply, state::AppState};
+use crate::{http::Reply, state::AppState};
 
 pub async fn ok() -> Reply {
     Reply::json(&OkResponse { ok: true })

@@ -7,8 +7,12 @@
 //! counter, both 600 s), the signed `two_factor` cookie is set, and the body becomes
 //! `{"twoFactorRedirect":true,"twoFactorMethods":[…]}`. A trusted device skips all that and gets
 //! its trust record rotated.
+//!
+//! Every write goes through `c`, the sign-in's transaction (crates/server/src/hooks.rs), so the
+//! provisional session never outlives a failed gate.
 
-use portcullis_protocol::{model::TwoFactorRedirect, signed::verify_hmac_base64url};
+use portcullis_protocol::{model::TwoFactorRedirect, trust_device as trust_value};
+use sea_orm::ConnectionTrait;
 use time::Duration;
 
 use super::verify::{ID_ALPHABET, trust_device};
@@ -23,6 +27,7 @@ use crate::{
 
 pub async fn after_sign_in(
     state: &AppState,
+    c: &impl ConnectionTrait,
     req: &AuthRequest,
     mut s: SignIn,
 ) -> ApiResult<Outcome> {
@@ -35,8 +40,8 @@ pub async fn after_sign_in(
         && let Some(identifier) = trusted_identifier(state, &s.user.id, value).await?
     {
         // Rotate: the old record goes, a fresh one (and a fresh 30-day cookie) replaces it.
-        verifications::delete_by_identifier(&state.db.conn, &identifier).await?;
-        trust_device(state, &s.user.id, &mut s.jar).await?;
+        verifications::delete_by_identifier(c, &identifier).await?;
+        trust_device(state, c, &s.user.id, &mut s.jar).await?;
         return Ok(Outcome::Continue(Box::new(s)));
     }
 
@@ -45,19 +50,13 @@ pub async fn after_sign_in(
         jar.expire(cookies.expired(&cookies.names.trust_device));
     }
     cookies.delete_session(&mut jar, &req.cookies, true);
-    sessions::delete_by_token(&state.db.conn, &s.session.token).await?;
+    sessions::delete_by_token(c, &s.session.token).await?;
 
     let tf = &state.config.two_factor;
     let identifier = format!("2fa-{}", random_from(ID_ALPHABET, 20));
     let expires_at = store::now() + Duration::seconds(tf.challenge_max_age);
-    verifications::create(&state.db.conn, &identifier, &s.user.id, expires_at).await?;
-    verifications::create(
-        &state.db.conn,
-        &format!("2fa-attempts-{identifier}"),
-        "0",
-        expires_at,
-    )
-    .await?;
+    verifications::create(c, &identifier, &s.user.id, expires_at).await?;
+    verifications::create(c, &format!("2fa-attempts-{identifier}"), "0", expires_at).await?;
     jar.set(cookies.signed(
         &cookies.names.two_factor,
         &identifier,
@@ -65,7 +64,7 @@ pub async fn after_sign_in(
     ));
 
     let mut methods = Vec::new();
-    if let Some(f) = factors::find_by_user(&state.db.conn, &s.user.id).await?
+    if let Some(f) = factors::find_by_user(c, &s.user.id).await?
         && f.verified != Some(false)
     {
         methods.push("totp".to_string());
@@ -91,26 +90,18 @@ async fn trusted_identifier(
     user_id: &str,
     value: &str,
 ) -> ApiResult<Option<String>> {
-    let mut parts = value.split('!');
-    let (Some(token), Some(identifier)) = (parts.next(), parts.next()) else {
-        return Ok(None);
-    };
-    if token.is_empty() || identifier.is_empty() {
-        return Ok(None);
-    }
     // Divergence (as for the cookie, `CookieSet::read_signed`): Better Auth checks the token
     // against `ctx.context.secret` only (better-auth: dist/plugins/two-factor/index.mjs); any
     // configured secret is accepted here, so a secret rotation keeps devices trusted.
-    let message = format!("{user_id}!{identifier}");
-    if !state
+    let Some(identifier) = state
         .config
         .secret_config
         .verifying()
         .into_iter()
-        .any(|secret| verify_hmac_base64url(secret.as_bytes(), &message, token))
-    {
+        .find_map(|secret| trust_value::verified_identifier(secret.as_bytes(), user_id, value))
+    else {
         return Ok(None);
-    }
+    };
     let live = verifications::find(&state.db.conn, identifier)
         .await?
         .is_some_and(|r| r.value == user_id && r.expires_at.0 > store::now());

@@ -11,7 +11,7 @@ use portcullis_protocol::{
     },
     validate::{Schema, schemas},
 };
-use sea_orm::TransactionTrait;
+use sea_orm::{DatabaseTransaction, TransactionTrait};
 
 use super::{
     delivery,
@@ -84,7 +84,17 @@ pub async fn enable(state: web::Data<AppState>, req: AuthRequest) -> ApiResult<R
         if !tf.otp_enabled() {
             return Err(ApiError::bad_request(ErrorCode::OtpNotConfigured));
         }
-        verify::enable_and_rotate(&state, &req, &current.session, &current.user, &mut jar).await?;
+        let txn = state.db.conn.begin().await?;
+        verify::enable_and_rotate(
+            &state,
+            &txn,
+            &req,
+            &current.session,
+            &current.user,
+            &mut jar,
+        )
+        .await?;
+        txn.commit().await?;
         return Ok(Reply::json(&EnableTwoFactorResponse::Otp).cookies(jar));
     }
 
@@ -115,10 +125,18 @@ pub async fn enable(state: web::Data<AppState>, req: AuthRequest) -> ApiResult<R
         store::now(),
     )
     .await?;
-    txn.commit().await?;
     if skip {
-        verify::enable_and_rotate(&state, &req, &current.session, &current.user, &mut jar).await?;
+        verify::enable_and_rotate(
+            &state,
+            &txn,
+            &req,
+            &current.session,
+            &current.user,
+            &mut jar,
+        )
+        .await?;
     }
+    txn.commit().await?;
     // Issuer: body `issuer`, else the configured issuer (default: the app name).
     let issuer = req
         .str_field("issuer")
@@ -149,15 +167,15 @@ pub async fn disable(state: web::Data<AppState>, req: AuthRequest) -> ApiResult<
         .await?;
     factors::delete_by_user(&txn, &current.user.id).await?;
     code_rows::replace_all(&txn, &current.user.id, &[], store::now()).await?;
-    txn.commit().await?;
-    session::rotate(&state, &req, &current.session, &mut jar).await?;
+    session::rotate(&state, &txn, &req, &current.session, &mut jar).await?;
     let names = &state.cookies.names;
     if let Some(value) = state.cookies.read_signed(&req.cookies, &names.trust_device) {
-        if let Some(id) = value.split('!').nth(1).filter(|s| !s.is_empty()) {
-            verifications::delete_by_identifier(&state.db.conn, id).await?;
+        if let Some(id) = portcullis_protocol::trust_device::identifier(&value) {
+            verifications::delete_by_identifier(&txn, id).await?;
         }
         jar.expire(state.cookies.expired(&names.trust_device));
     }
+    txn.commit().await?;
     Ok(Reply::json(&StatusResponse { status: true }).cookies(jar))
 }
 
@@ -204,8 +222,8 @@ pub async fn verify_totp(state: web::Data<AppState>, req: AuthRequest) -> ApiRes
     }
     let attempt = verify::start_attempt(&state, &mode, &factor).await?;
     let tf = &state.config.two_factor;
-    let Some(key) =
-        symmetric::decrypt_with(&state.config.secret_config, &factor.secret).and_then(|s| totp::key_bytes(&s))
+    let Some(key) = symmetric::decrypt_with(&state.config.secret_config, &factor.secret)
+        .and_then(|s| totp::key_bytes(&s))
     else {
         // A secret that does not decrypt is a server fault (upstream: an unhandled 500), not the
         // user's attempt.
@@ -220,29 +238,44 @@ pub async fn verify_totp(state: web::Data<AppState>, req: AuthRequest) -> ApiRes
     };
     let code = req.str_field("code").unwrap_or_default();
     let now = time::OffsetDateTime::now_utc().unix_timestamp().max(0) as u64;
-    let step = totp::verify(&key, code, now, tf.totp_digits, tf.totp_period);
-    // Beyond Better Auth: a step is accepted once (RFC 6238 §5.2); a replay is an invalid code.
-    // A success on sign-in also clears the lockout counter, in the same statement.
-    let accepted = match step {
-        Some(step) => {
-            factors::claim_totp_step(&state.db.conn, &factor.id, step as i64, mode.is_sign_in())
-                .await?
-        }
-        None => false,
-    };
-    if !accepted {
+    let Some(step) = totp::verify(&key, code, now, tf.totp_digits, tf.totp_period) else {
         return Err(verify::fail(&state, &mode, attempt.as_ref(), ErrorCode::InvalidCode).await);
-    }
-    if factor.verified != Some(true) {
-        if let Mode::Session(current) = &mode
-            && current.user.two_factor_enabled != Some(true)
-        {
-            verify::enable_and_rotate(&state, &req, &current.session, &current.user, &mut jar)
-                .await?;
+    };
+    // One transaction: the step claimed, enrolment finished, the challenge completed. A fault
+    // anywhere leaves the step unclaimed and the challenge pending.
+    let finished = async {
+        let txn = state.db.conn.begin().await?;
+        // Beyond Better Auth: a step is accepted once (RFC 6238 §5.2); a replay is an invalid
+        // code. A success on sign-in also clears the lockout counter, in the same statement.
+        if !factors::claim_totp_step(&txn, &factor.id, step as i64, mode.is_sign_in()).await? {
+            txn.rollback().await?;
+            return Ok(None);
         }
-        factors::set_verified(&state.db.conn, &factor.id).await?;
+        if factor.verified != Some(true) {
+            if let Mode::Session(current) = &mode
+                && current.user.two_factor_enabled != Some(true)
+            {
+                verify::enable_and_rotate(
+                    &state,
+                    &txn,
+                    &req,
+                    &current.session,
+                    &current.user,
+                    &mut jar,
+                )
+                .await?;
+            }
+            factors::set_verified(&txn, &factor.id).await?;
+        }
+        let reply = verify::complete(&state, &txn, &req, &mode, jar).await?;
+        txn.commit().await?;
+        Ok(Some(reply))
     }
-    verify::complete(&state, &req, &mode, jar).await
+    .await;
+    match verify::restore_on_error(&state, attempt.as_ref(), finished).await? {
+        Some(reply) => Ok(reply),
+        None => Err(verify::fail(&state, &mode, attempt.as_ref(), ErrorCode::InvalidCode).await),
+    }
 }
 
 /// `POST /two-factor/send-otp`: a numeric code, stored hashed (Better Auth's `storeOTP:
@@ -287,17 +320,23 @@ pub async fn verify_otp(state: web::Data<AppState>, req: AuthRequest) -> ApiResu
         None
     };
     let identifier = format!("2fa-otp-{}", mode.otp_key());
-    let consumed = verifications::consume(&state.db.conn, &identifier)
-        .await?
-        .ok_or_else(|| ApiError::bad_request(ErrorCode::OtpHasExpired))?;
+    // The code is taken inside the transaction that finishes the verification, so a fault before
+    // its commit leaves the code (and the challenge) usable.
+    let txn = state.db.conn.begin().await?;
+    let Some(consumed) = verifications::consume(&txn, &identifier).await? else {
+        txn.rollback().await?;
+        return Err(ApiError::bad_request(ErrorCode::OtpHasExpired));
+    };
     let (stored, attempts) = otp::split_value(&consumed.value).unwrap_or(("", u32::MAX));
     if attempts >= state.config.two_factor.otp_allowed_attempts {
+        txn.commit().await?;
         return Err(ApiError::bad_request(
             ErrorCode::TooManyAttemptsRequestNewCode,
         ));
     }
     let code = req.str_field("code").unwrap_or_default();
     if !otp::stored_matches(stored, code) {
+        txn.commit().await?;
         verifications::create(
             &state.db.conn,
             &identifier,
@@ -311,7 +350,7 @@ pub async fn verify_otp(state: web::Data<AppState>, req: AuthRequest) -> ApiResu
         return Err(ApiError::unauthorized(ErrorCode::InvalidCode));
     }
     if factor.is_some() {
-        factors::reset_failures(&state.db.conn, &user.id).await?;
+        factors::reset_failures(&txn, &user.id).await?;
     }
     if user.two_factor_enabled != Some(true) {
         let Mode::Session(current) = &mode else {
@@ -319,14 +358,17 @@ pub async fn verify_otp(state: web::Data<AppState>, req: AuthRequest) -> ApiResu
         };
         let Current { session: old, .. } = current.as_ref();
         let (updated, new_session) =
-            verify::enable_and_rotate(&state, &req, old, &user, &mut jar).await?;
+            verify::enable_and_rotate(&state, &txn, &req, old, &user, &mut jar).await?;
+        txn.commit().await?;
         return Ok(Reply::json(&TokenUserResponse {
             token: Some(new_session.token),
             user: output::user(&state.config.plugins, &updated),
         })
         .cookies(jar));
     }
-    verify::complete(&state, &req, &mode, jar).await
+    let reply = verify::complete(&state, &txn, &req, &mode, jar).await?;
+    txn.commit().await?;
+    Ok(reply)
 }
 
 /// `POST /two-factor/generate-backup-codes`: a new set replaces the old one.
@@ -379,43 +421,49 @@ pub async fn verify_backup_code(state: web::Data<AppState>, req: AuthRequest) ->
         .ok_or_else(|| ApiError::bad_request(ErrorCode::BackupCodesNotEnabled))?;
     let attempt = verify::start_attempt(&state, &mode, &factor).await?;
     let code = req.str_field("code").unwrap_or_default();
-    let spent = match spend_backup_code(&state, &user_id, code).await {
-        Ok(spent) => spent,
-        Err(e) => {
-            if let Some(a) = &attempt {
-                a.restore(&state).await?;
-            }
-            return Err(e);
+    // One transaction: the code spent, the lockout cleared, the challenge completed. A fault
+    // anywhere leaves the code unspent and the challenge pending.
+    let finished = async {
+        let txn = state.db.conn.begin().await?;
+        if !spend_backup_code(&state, &txn, &user_id, code).await? {
+            txn.rollback().await?;
+            return Ok(None);
         }
-    };
-    if !spent {
-        return Err(verify::fail(
+        if mode.is_sign_in() {
+            factors::reset_failures(&txn, &user_id).await?;
+        }
+        let reply = if req.bool_field("disableSession") != Some(true) {
+            verify::complete(&state, &txn, &req, &mode, jar).await?
+        } else {
+            // disableSession: no new session; the challenge stays (the code is spent all the same).
+            let token = match &mode {
+                Mode::Session(c) => Some(c.session.token.clone()),
+                Mode::Challenge(_) => None,
+            };
+            Reply::json(&TokenUserResponse {
+                token,
+                user: output::user(&state.config.plugins, mode.user()),
+            })
+            .cookies(jar)
+        };
+        txn.commit().await?;
+        Ok(Some(reply))
+    }
+    .await;
+    match verify::restore_on_error(&state, attempt.as_ref(), finished).await? {
+        Some(reply) => Ok(reply),
+        None => Err(verify::fail(
             &state,
             &mode,
             attempt.as_ref(),
             ErrorCode::InvalidBackupCode,
         )
-        .await);
+        .await),
     }
-    if mode.is_sign_in() {
-        factors::reset_failures(&state.db.conn, &user_id).await?;
-    }
-    if req.bool_field("disableSession") != Some(true) {
-        return verify::complete(&state, &req, &mode, jar).await;
-    }
-    // disableSession: no new session; the challenge stays (the code is spent all the same).
-    let token = match &mode {
-        Mode::Session(c) => Some(c.session.token.clone()),
-        Mode::Challenge(_) => None,
-    };
-    Ok(Reply::json(&TokenUserResponse {
-        token,
-        user: output::user(&state.config.plugins, mode.user()),
-    })
-    .cookies(jar))
 }
 
-/// Spends a backup code exactly once, keeping both stores consistent, in one transaction.
+/// Spends a backup code exactly once, keeping both stores consistent, in the caller's
+/// transaction (which it leaves open: the caller commits, or rolls back when this answers false).
 /// Better Auth's list on the `twoFactor` row is the truth about which codes are valid (a Better
 /// Auth server on the same database generates and spends codes only there); `twoFactorBackupCode`
 /// records each spend. The transaction starts by write-locking the user's `twoFactor` row, so all
@@ -423,19 +471,22 @@ pub async fn verify_backup_code(state: web::Data<AppState>, req: AuthRequest) ->
 /// claims, and SQLite takes its write lock before reading). Then: the code must be in the list;
 /// its row must be unspent (or absent — a code Better Auth generated — in which case a spent row is
 /// inserted under the unique `(userId, codeHash)` index); the list is rewritten without it.
-async fn spend_backup_code(state: &AppState, user_id: &str, code: &str) -> ApiResult<bool> {
+async fn spend_backup_code(
+    state: &AppState,
+    txn: &DatabaseTransaction,
+    user_id: &str,
+    code: &str,
+) -> ApiResult<bool> {
     let secret = &state.config.secret_config;
     // One hash per configured secret (rows made before a rotation); a new row gets the first.
-    let hash = backup_codes::keyed_hashes(secret, code);
+    let hashes = backup_codes::keyed_hashes(secret, code);
     let now = store::now();
-    let txn = state.db.conn.begin().await?;
-    let locked = factors::lock_row(&txn, user_id).await?;
+    let locked = factors::lock_row(txn, user_id).await?;
     let factor = match locked {
-        true => factors::find_by_user(&txn, user_id).await?,
+        true => factors::find_by_user(txn, user_id).await?,
         false => None,
     };
     let Some(factor) = factor else {
-        txn.rollback().await?;
         return Ok(false);
     };
     let codes = backup_codes::decode_from_better_auth(secret, &factor.backup_codes);
@@ -443,29 +494,25 @@ async fn spend_backup_code(state: &AppState, user_id: &str, code: &str) -> ApiRe
         .as_deref()
         .and_then(|c| backup_codes::position(c, code))
     else {
-        txn.rollback().await?;
         return Ok(false);
     };
-    let claimed = code_rows::spend(&txn, user_id, &hash, now).await?
-        || (!code_rows::exists(&txn, user_id, &hash).await?
-            && code_rows::insert_spent(&txn, user_id, &hash, now)
+    let claimed = code_rows::spend(txn, user_id, &hashes, now).await?
+        || (!code_rows::exists(txn, user_id, &hashes).await?
+            && code_rows::insert_spent(txn, user_id, &hashes, now)
                 .await
                 .is_ok());
     if !claimed {
-        txn.rollback().await?;
         return Ok(false);
     }
     let mut remaining = codes.unwrap_or_default();
     remaining.remove(pos);
     let updated = backup_codes::encode_for_better_auth(secret, &remaining);
-    if !factors::swap_backup_codes(&txn, &factor.id, &factor.backup_codes, &updated).await? {
+    if !factors::swap_backup_codes(txn, &factor.id, &factor.backup_codes, &updated).await? {
         // A Better Auth server changed the list between our read and write.
-        txn.rollback().await?;
         return Err(ApiError::body(
             StatusCode::CONFLICT,
             ErrorBody::message_only("Failed to verify backup code. Please try again."),
         ));
     }
-    txn.commit().await?;
     Ok(true)
 }

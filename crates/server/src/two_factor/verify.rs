@@ -8,8 +8,9 @@ use portcullis_entity::{session as session_row, two_factor, user};
 use portcullis_protocol::{
     error::{ErrorBody, ErrorCode},
     model::TokenUserResponse,
-    signed::hmac_base64url,
+    trust_device as trust_value,
 };
+use sea_orm::ConnectionTrait;
 use time::Duration;
 
 use crate::{
@@ -196,6 +197,22 @@ pub async fn record_lockout_failure(state: &AppState, user_id: &str) -> ApiResul
     Ok(())
 }
 
+/// After the attempt was taken, a verification that fails for another reason than a wrong code
+/// (a database fault, a lost race) is not the user's attempt: the counter is put back.
+pub async fn restore_on_error<T>(
+    state: &AppState,
+    attempt: Option<&Attempt>,
+    result: ApiResult<T>,
+) -> ApiResult<T> {
+    if result.is_err()
+        && let Some(a) = attempt
+        && let Err(e) = a.restore(state).await
+    {
+        tracing::warn!(error = %e, "could not put a 2FA attempt counter back");
+    }
+    result
+}
+
 /// A failed code: the challenge's attempt counter and, on sign-in, the account's lockout counter.
 pub async fn fail(
     state: &AppState,
@@ -221,8 +238,12 @@ pub async fn fail(
 ///   if the sign-in said so), sets its cookie, expires `two_factor`, and trusts the device if asked.
 /// - Signed in: answers with the request's own session token and the user as loaded (upstream
 ///   quirk kept: during enrolment that token was just rotated away; the new one is in Set-Cookie).
+///
+/// Every write goes through `c`, the caller's transaction: a fault before its commit leaves the
+/// challenge unconsumed and no session behind.
 pub async fn complete(
     state: &AppState,
+    c: &impl ConnectionTrait,
     req: &AuthRequest,
     mode: &Mode,
     mut jar: CookieJar,
@@ -235,7 +256,7 @@ pub async fn complete(
         })
         .cookies(jar)),
         Mode::Challenge(ch) => {
-            let consumed = verifications::consume(&state.db.conn, &ch.id).await?;
+            let consumed = verifications::consume(c, &ch.id).await?;
             if consumed.is_none_or(|row| row.value != ch.user.id) {
                 jar.expire(cookies.expired(&cookies.names.two_factor));
                 return Err(invalid_cookie().with_cookies(jar.into_lines()));
@@ -243,14 +264,13 @@ pub async fn complete(
             let dont_remember = cookies
                 .read_signed(&req.cookies, &cookies.names.dont_remember)
                 .is_some();
-            let new_session =
-                session::create(state, &state.db.conn, req, &ch.user.id, dont_remember)
-                    .await
-                    .map_err(|_| failed_to_create_session())?;
+            let new_session = session::create(state, c, req, &ch.user.id, dont_remember)
+                .await
+                .map_err(|_| failed_to_create_session())?;
             cookies.set_session(&mut jar, &req.cookies, &new_session.token, None, None);
             jar.expire(cookies.expired(&cookies.names.two_factor));
             if req.bool_field("trustDevice") == Some(true) {
-                trust_device(state, &ch.user.id, &mut jar).await?;
+                trust_device(state, c, &ch.user.id, &mut jar).await?;
                 jar.expire(cookies.expired(&cookies.names.dont_remember));
             }
             Ok(Reply::json(&TokenUserResponse {
@@ -271,15 +291,16 @@ fn failed_to_create_session() -> ApiError {
 
 /// Issues a trusted-device record and cookie: row `trust-device-<32>` → userId, cookie
 /// `<HMAC(secret, "<userId>!<id>")>!<id>` (better-auth: verify-two-factor.mjs).
-pub async fn trust_device(state: &AppState, user_id: &str, jar: &mut CookieJar) -> ApiResult<()> {
+pub async fn trust_device(
+    state: &AppState,
+    c: &impl ConnectionTrait,
+    user_id: &str,
+    jar: &mut CookieJar,
+) -> ApiResult<()> {
     let max_age = state.config.two_factor.trust_device_max_age;
     let identifier = format!("trust-device-{}", random_from(ID_ALPHABET, 32));
-    let token = hmac_base64url(
-        state.config.secret.as_bytes(),
-        &format!("{user_id}!{identifier}"),
-    );
     verifications::create(
-        &state.db.conn,
+        c,
         &identifier,
         user_id,
         store::now() + Duration::seconds(max_age),
@@ -287,28 +308,30 @@ pub async fn trust_device(state: &AppState, user_id: &str, jar: &mut CookieJar) 
     .await?;
     jar.set(state.cookies.signed(
         &state.cookies.names.trust_device,
-        &format!("{token}!{identifier}"),
+        &trust_value::cookie_value(state.config.secret.as_bytes(), user_id, &identifier),
         Some(max_age),
     ));
     Ok(())
 }
 
-/// Enrolment: the first successful verification turns 2FA on and rotates the session.
+/// Enrolment: the first successful verification turns 2FA on and rotates the session (both on
+/// `c`: the caller's transaction).
 pub async fn enable_and_rotate(
     state: &AppState,
+    c: &impl ConnectionTrait,
     req: &AuthRequest,
     old: &session_row::Model,
     user: &user::Model,
     jar: &mut CookieJar,
 ) -> ApiResult<(user::Model, session_row::Model)> {
     let now = store::now();
-    users::set_two_factor_enabled(&state.db.conn, &user.id, true, now).await?;
+    users::set_two_factor_enabled(c, &user.id, true, now).await?;
     // The row as just written, without reading it back.
     let updated = user::Model {
         two_factor_enabled: Some(true),
         updated_at: now.into(),
         ..user.clone()
     };
-    let new_session = session::rotate(state, req, old, jar).await?;
+    let new_session = session::rotate(state, c, req, old, jar).await?;
     Ok((updated, new_session))
 }
