@@ -70,13 +70,13 @@ pub const SETTINGS: &[(&str, &str, &str, &str)] = &[
         "BETTER_AUTH_SECRET",
         "better_auth_secret",
         "(none)",
-        "signing/encryption secret, as in Better Auth; required unless PORTCULLIS_DEV=1 or BETTER_AUTH_SECRETS is set",
+        "signing/encryption secret, as in Better Auth; required unless PORTCULLIS_DEV=1 or BETTER_AUTH_SECRETS is set. Beside BETTER_AUTH_SECRETS it is the legacy secret: it decrypts values written before the rotation and its cookies are still accepted",
     ),
     (
         "BETTER_AUTH_SECRETS",
         "better_auth_secrets",
         "(none)",
-        "secret rotation, as in Better Auth: \"<version>:<secret>,…\", current first; new signatures and ciphertexts use the first, the others (and BETTER_AUTH_SECRET, for values written before rotation) are still accepted",
+        "secret rotation, as Better Auth's `secrets`: \"<version>:<secret>,…\", current first. New cookies and trust-device tokens are signed, and new TOTP secrets and backup-code lists encrypted (as $ba$<version>$…), with the first; stored values are decrypted with the version they name; cookies signed with any listed secret are accepted. A malformed list is a start-up error with Better Auth's message",
     ),
     (
         "BETTER_AUTH_URL",

@@ -14,6 +14,10 @@
 
 use std::fmt;
 
+/// Better Auth's fallback when no secret is configured (better-auth: dist/context/create-context.mjs);
+/// never a legacy secret.
+const BETTER_AUTH_DEFAULT_SECRET: &str = "better-auth-secret-12345678901234567890";
+
 /// Either kind of secret configuration.
 #[derive(Clone, PartialEq, Eq)]
 pub enum SecretConfig {
@@ -81,7 +85,8 @@ impl VersionedSecrets {
         }
         Ok(Self {
             keys,
-            legacy: legacy.filter(|s| !s.is_empty()),
+            // buildSecretConfig drops Better Auth's built-in default secret as a legacy secret.
+            legacy: legacy.filter(|s| !s.is_empty() && s != BETTER_AUTH_DEFAULT_SECRET),
         })
     }
 
@@ -229,6 +234,8 @@ mod tests {
         assert_eq!(c.verifying(), ["b", "a"]);
         let c = versioned("2:b,1:a", Some("a")).unwrap();
         assert_eq!(c.verifying(), ["b", "a"]);
+        let c = versioned("2:b", Some(BETTER_AUTH_DEFAULT_SECRET)).unwrap();
+        assert_eq!(c.verifying(), ["b"]);
         let single = SecretConfig::Single("s".into());
         assert_eq!((single.current(), single.verifying()), ("s", vec!["s"]));
     }
