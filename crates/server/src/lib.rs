@@ -44,6 +44,26 @@ pub async fn connect(config: &Config) -> Result<Db, DbErr> {
             8
         });
     }
+    if config.database_url.starts_with("mysql:") || config.database_url.starts_with("mariadb:") {
+        // READ COMMITTED, PostgreSQL's default, on every pooled connection. Under InnoDB's default
+        // REPEATABLE READ, a DELETE/UPDATE locks the gaps it scans (all of a small table when the
+        // planner scans it), so unrelated users' transactions deadlock (1213 → 500): two users'
+        // backup codes replaced at once, a session rotated while another user revokes theirs
+        // (found by tests/soak). Every transaction here serializes on row locks or conditional
+        // writes, never on a repeatable snapshot.
+        opts.map_sqlx_mysql_pool_opts(|pool| {
+            pool.after_connect(|conn, _| {
+                Box::pin(async move {
+                    sea_orm::sqlx::Executor::execute(
+                        &mut *conn,
+                        "SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED",
+                    )
+                    .await?;
+                    Ok(())
+                })
+            })
+        });
+    }
     let conn = Database::connect(opts).await?;
     if conn.get_database_backend() == DbBackend::Sqlite {
         conn.execute_unprepared("PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON;")

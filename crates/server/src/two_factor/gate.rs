@@ -37,7 +37,7 @@ pub async fn after_sign_in(
     let cookies = &state.cookies;
     let trust_cookie = cookies.read_signed(&req.cookies, &cookies.names.trust_device);
     if let Some(value) = &trust_cookie
-        && let Some(identifier) = trusted_identifier(state, &s.user.id, value).await?
+        && let Some(identifier) = trusted_identifier(state, c, &s.user.id, value).await?
     {
         // Rotate: the old record goes, a fresh one (and a fresh 30-day cookie) replaces it.
         verifications::delete_by_identifier(c, &identifier).await?;
@@ -84,9 +84,13 @@ pub async fn after_sign_in(
 }
 
 /// The trust record named by a `trust_device` cookie value `<token>!<identifier>`, if the token
-/// is this user's HMAC for it and the record is live and belongs to the user.
+/// is this user's HMAC for it and the record is live and belongs to the user. Read through `c`,
+/// the sign-in's transaction: a second pooled connection, requested while that transaction holds
+/// SQLite's write lock, could wait for a pool full of requests waiting for that lock (found by
+/// tests/soak: 5 s stalls, then 500 "database is locked").
 async fn trusted_identifier(
     state: &AppState,
+    c: &impl ConnectionTrait,
     user_id: &str,
     value: &str,
 ) -> ApiResult<Option<String>> {
@@ -102,7 +106,7 @@ async fn trusted_identifier(
     else {
         return Ok(None);
     };
-    let live = verifications::find(&state.db.conn, identifier)
+    let live = verifications::find(c, identifier)
         .await?
         .is_some_and(|r| r.value == user_id && r.expires_at.0 > store::now());
     Ok(live.then(|| identifier.to_string()))

@@ -1,0 +1,175 @@
+//! Concurrency faults the soak test (tests/soak) found, pinned down deterministically:
+//! - Transactions of different users never wait on each other. On MariaDB/MySQL that needs READ
+//!   COMMITTED (set on every pooled connection by `portcullis_server::connect`): under InnoDB's
+//!   REPEATABLE READ, clearing one user's backup codes locked the index gap another user's new
+//!   codes go into, so two users enabling 2FA or regenerating codes at once deadlocked (error
+//!   1213, a 500). PostgreSQL takes no such locks; SQLite has one writer at a time by design.
+//! - A request holds one pooled connection at a time: a trusted-device sign-in read the trust
+//!   record on a second connection while its transaction (on SQLite: the write lock) was open, so
+//!   with the pool full of requests waiting for that lock, everything stalled for the busy timeout
+//!   and failed with "database is locked".
+
+mod common;
+
+use std::time::Duration;
+
+use common::{Backend, TestServer, webhook::OtpWebhook};
+use portcullis_entity::two_factor_backup_code as code;
+use portcullis_server::store::{self, backup_codes::replace_all};
+use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, TransactionTrait};
+use serde_json::json;
+
+const PASSWORD: &str = "password123";
+const TRUST_COOKIE: &str = "better-auth.trust_device";
+
+async fn user_id(s: &TestServer, email: &str) -> String {
+    let res = s.client().sign_up(email, PASSWORD).await;
+    res.json()["user"]["id"].as_str().unwrap().to_string()
+}
+
+/// What enable and generate-backup-codes do, for two users at once: each transaction first clears
+/// its user's codes, then both write their new ones concurrently.
+async fn two_users_replace_backup_codes_at_once(s: &TestServer) {
+    let a = user_id(s, "a@example.com").await;
+    let b = user_id(s, "b@example.com").await;
+    let conn = &s.state.db.conn;
+    let now = store::now();
+    let hashes = |p: &str| (0..10).map(|i| format!("{p}-{i}")).collect::<Vec<_>>();
+    let (ta, tb) = (conn.begin().await.unwrap(), conn.begin().await.unwrap());
+    replace_all(&ta, &a, &[], now).await.unwrap();
+    replace_all(&tb, &b, &[], now).await.unwrap();
+    let (ra, rb) = tokio::time::timeout(
+        Duration::from_secs(20),
+        futures_util::future::join(
+            replace_all(&ta, &a, &hashes("a"), now),
+            replace_all(&tb, &b, &hashes("b"), now),
+        ),
+    )
+    .await
+    .expect("two users' transactions waited on each other for 20 s");
+    ra.expect("user a's codes (a deadlock here is error 1213)");
+    rb.expect("user b's codes (a deadlock here is error 1213)");
+    ta.commit().await.unwrap();
+    tb.commit().await.unwrap();
+    for user in [&a, &b] {
+        let n = code::Entity::find()
+            .filter(code::Column::UserId.eq(user.as_str()))
+            .count(conn)
+            .await
+            .unwrap();
+        assert_eq!(n, 10, "codes of {user}");
+    }
+}
+
+/// A trusted-device sign-in succeeds with a single free connection in the pool.
+async fn trusted_sign_in_with_one_free_connection(backend: Backend) {
+    let webhook = OtpWebhook::start().await;
+    let env = [
+        ("PORTCULLIS_OTP_WEBHOOK_URL", webhook.url.as_str()),
+        ("PORTCULLIS_DATABASE_TIMEOUT", "1"),
+    ];
+    let Some(s) = TestServer::start_with(backend, &env).await else {
+        eprintln!("{backend:?} not configured (PORTCULLIS_TEST_*_URL unset); skipped");
+        return;
+    };
+    let outcome = common::catch_panic(async {
+        let email = "trusted@example.com";
+        let mut owner = s.client();
+        owner.sign_up(email, PASSWORD).await;
+        let res = owner
+            .post(
+                "/two-factor/enable",
+                json!({"password": PASSWORD, "method": "otp"}),
+            )
+            .await;
+        assert_eq!(res.status, 200, "{}", res.text);
+        // A browser that passes the OTP challenge with trustDevice.
+        let mut browser = s.client();
+        assert_eq!(
+            browser.sign_in(email, PASSWORD).await.json()["twoFactorRedirect"],
+            true
+        );
+        let seen = webhook.count_for(email);
+        assert_eq!(
+            browser.post("/two-factor/send-otp", json!({})).await.status,
+            200
+        );
+        let otp = webhook.otp_after(email, seen).await;
+        let res = browser
+            .post(
+                "/two-factor/verify-otp",
+                json!({"code": otp, "trustDevice": true}),
+            )
+            .await;
+        assert_eq!(res.status, 200, "{}", res.text);
+        assert!(browser.cookie(TRUST_COOKIE).is_some());
+
+        // Every pooled connection but one is taken (a begin that cannot get one fails after the
+        // 1 s acquire timeout).
+        let conn = &s.state.db.conn;
+        let mut held = Vec::new();
+        while let Ok(txn) = conn.begin().await {
+            held.push(txn);
+        }
+        held.pop().unwrap().rollback().await.unwrap();
+        let res = browser.sign_in(email, PASSWORD).await;
+        for txn in held {
+            txn.rollback().await.unwrap();
+        }
+        assert_eq!(res.status, 200, "{}", res.text);
+        let body = res.json();
+        assert!(
+            body["token"].is_string(),
+            "the trusted device skips the challenge: {body}"
+        );
+    })
+    .await;
+    s.stop().await;
+    webhook.stop().await;
+    common::finish(outcome);
+}
+
+mod sqlite {
+    use super::*;
+
+    #[actix_web::test]
+    async fn trusted_sign_in_with_one_free_connection() {
+        super::trusted_sign_in_with_one_free_connection(Backend::Sqlite).await
+    }
+}
+
+mod postgres {
+    use super::*;
+
+    #[actix_web::test]
+    async fn two_users_replace_backup_codes_at_once() {
+        common::run(
+            Backend::Postgres,
+            super::two_users_replace_backup_codes_at_once,
+        )
+        .await
+    }
+
+    #[actix_web::test]
+    async fn trusted_sign_in_with_one_free_connection() {
+        super::trusted_sign_in_with_one_free_connection(Backend::Postgres).await
+    }
+}
+
+mod mysql {
+    use super::*;
+
+    #[actix_web::test]
+    async fn two_users_replace_backup_codes_at_once() {
+        common::run(
+            Backend::Mysql,
+            super::two_users_replace_backup_codes_at_once,
+        )
+        .await
+    }
+
+    #[actix_web::test]
+    async fn trusted_sign_in_with_one_free_connection() {
+        super::trusted_sign_in_with_one_free_connection(Backend::Mysql).await
+    }
+}
