@@ -61,6 +61,40 @@ async fn two_users_replace_backup_codes_at_once(s: &TestServer) {
     }
 }
 
+/// Several enables of one user at once leave one `twoFactor` row and one set of ten codes
+/// (upstream's findOne-then-create lets each insert its own row).
+async fn concurrent_enables_leave_one_factor(s: &TestServer) {
+    let mut c = s.client();
+    let id = c.sign_up("twin-enable@example.com", PASSWORD).await.json()["user"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let body = json!({"password": PASSWORD});
+    let mut clients: Vec<_> = (0..4).map(|_| c.clone()).collect();
+    let answers = futures_util::future::join_all(
+        clients
+            .iter_mut()
+            .map(|c| c.post("/two-factor/enable", body.clone())),
+    )
+    .await;
+    for res in &answers {
+        assert_eq!(res.status, 200, "enable: {}", res.text);
+    }
+    let conn = &s.state.db.conn;
+    let factors = portcullis_entity::two_factor::Entity::find()
+        .filter(portcullis_entity::two_factor::Column::UserId.eq(id.as_str()))
+        .count(conn)
+        .await
+        .unwrap();
+    assert_eq!(factors, 1, "twoFactor rows after concurrent enables");
+    let codes = code::Entity::find()
+        .filter(code::Column::UserId.eq(id.as_str()))
+        .count(conn)
+        .await
+        .unwrap();
+    assert_eq!(codes, 10, "backup-code rows after concurrent enables");
+}
+
 /// A trusted-device sign-in succeeds with a single free connection in the pool.
 async fn trusted_sign_in_with_one_free_connection(backend: Backend) {
     let webhook = OtpWebhook::start().await;
@@ -133,6 +167,11 @@ mod sqlite {
     use super::*;
 
     #[actix_web::test]
+    async fn concurrent_enables_leave_one_factor() {
+        common::run(Backend::Sqlite, super::concurrent_enables_leave_one_factor).await
+    }
+
+    #[actix_web::test]
     async fn trusted_sign_in_with_one_free_connection() {
         super::trusted_sign_in_with_one_free_connection(Backend::Sqlite).await
     }
@@ -140,6 +179,15 @@ mod sqlite {
 
 mod postgres {
     use super::*;
+
+    #[actix_web::test]
+    async fn concurrent_enables_leave_one_factor() {
+        common::run(
+            Backend::Postgres,
+            super::concurrent_enables_leave_one_factor,
+        )
+        .await
+    }
 
     #[actix_web::test]
     async fn two_users_replace_backup_codes_at_once() {
@@ -158,6 +206,11 @@ mod postgres {
 
 mod mysql {
     use super::*;
+
+    #[actix_web::test]
+    async fn concurrent_enables_leave_one_factor() {
+        common::run(Backend::Mysql, super::concurrent_enables_leave_one_factor).await
+    }
 
     #[actix_web::test]
     async fn two_users_replace_backup_codes_at_once() {

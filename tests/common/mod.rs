@@ -254,6 +254,7 @@ impl Res {
 }
 
 /// A browser-like client: a cookie jar and an `Origin` header.
+#[derive(Clone)]
 pub struct TestClient {
     http: Client,
     pub base: String,

@@ -148,3 +148,19 @@ pub async fn set_two_factor_enabled(
     c.execute(&stmt).await?;
     Ok(())
 }
+
+/// Write-locks the user's row for the rest of the transaction with a no-op update, so changes to
+/// one user's two-factor set-up run one after another (row lock on PostgreSQL/MySQL; SQLite
+/// takes its database write lock). Used where the row to change may not exist yet.
+pub async fn lock_row(c: &impl ConnectionTrait, user_id: &str) -> Result<(), DbErr> {
+    let stmt = Query::update()
+        .table(user::Entity)
+        .value(
+            user::Column::Id,
+            sea_orm::sea_query::Expr::col(user::Column::Id),
+        )
+        .and_where(user::Column::Id.eq(user_id))
+        .to_owned();
+    c.execute(&stmt).await?;
+    Ok(())
+}

@@ -98,7 +98,11 @@ pub async fn enable(state: web::Data<AppState>, req: AuthRequest) -> ApiResult<R
         return Ok(Reply::json(&EnableTwoFactorResponse::Otp).cookies(jar));
     }
 
-    let existing = factors::find_by_user(&state.db.conn, &current.user.id).await?;
+    // The user's row is locked before the factor is read: two concurrent enables must not both
+    // see "no factor" and insert two rows (upstream has that race: findOne, then create).
+    let txn = state.db.conn.begin().await?;
+    crate::store::users::lock_row(&txn, &current.user.id).await?;
+    let existing = factors::find_by_user(&txn, &current.user.id).await?;
     if existing.as_ref().is_some_and(|f| f.verified != Some(false)) {
         return Err(ApiError::bad_request(ErrorCode::TotpAlreadyEnabled));
     }
@@ -107,7 +111,6 @@ pub async fn enable(state: web::Data<AppState>, req: AuthRequest) -> ApiResult<R
     let secret_enc = symmetric::encrypt_with(&state.config.secret_config, &secret);
     let codes_enc = backup_codes::encode_for_better_auth(&state.config.secret_config, &codes);
     let skip = tf.skip_verification_on_enable;
-    let txn = state.db.conn.begin().await?;
     factors::upsert_secret(
         &txn,
         existing.as_ref().map(|f| f.id.as_str()),
