@@ -12,7 +12,8 @@
 //   BENCH_TOTP_POOL_PORTCULLIS / BENCH_TOTP_POOL_NODE
 //                      pending two-factor challenges seeded per verify-totp run
 //                      (default: BENCH_DURATION × 10000, resp. × 3000, at least 20000 / 5000)
-//   BENCH_ONLY         comma-separated subset of: ok,get-session,verify-totp,sign-in,sqlite,startup,hashing
+//   BENCH_ONLY         comma-separated subset of: ok,get-session,get-session-cached,verify-totp,sign-in,
+//                      sqlite,startup,hashing
 //   BENCH_SERVERS      node,portcullis (either alone for a quick look; the table shows — for the other)
 //   BENCH_ADMIN_URL    PostgreSQL admin URL (postgres://postgres@127.0.0.1:5432/postgres)
 //   BENCH_BIN          the portcullis binary (target/release/portcullis)
@@ -56,7 +57,7 @@ const POOL = {
 	portcullis: int("BENCH_TOTP_POOL_PORTCULLIS", Math.max(20_000, DURATION * 10_000)),
 	node: int("BENCH_TOTP_POOL_NODE", Math.max(5_000, DURATION * 3_000)),
 };
-const ALL = ["ok", "get-session", "verify-totp", "sign-in", "sqlite", "startup", "hashing"];
+const ALL = ["ok", "get-session", "get-session-cached", "verify-totp", "sign-in", "sqlite", "startup", "hashing"];
 const ONLY = new Set(
 	(process.env.BENCH_ONLY || ALL.join(","))
 		.split(",")
@@ -212,13 +213,23 @@ const serverEnv = {
 	PORTCULLIS_PLUGINS: "two-factor",
 };
 
-async function launch(kind, databaseUrl, phase) {
+// The cookie cache, on in both servers for the get-session-cached workload (Better Auth's
+// session.cookieCache with strategy compact; PORTCULLIS_COOKIE_CACHE). An hour's maxAge so no
+// cached cookie expires during the runs (wrk does not store the cookies it is sent).
+const cacheEnv = {
+	COOKIE_CACHE: "compact",
+	COOKIE_CACHE_MAX_AGE: "3600",
+	PORTCULLIS_COOKIE_CACHE: "on",
+	PORTCULLIS_COOKIE_CACHE_MAX_AGE: "3600",
+};
+
+async function launch(kind, databaseUrl, phase, extraEnv = {}) {
 	const h = await startServer({
 		server: kind === "node" ? "reference" : "portcullis",
 		bin: BIN,
 		databaseUrl,
 		dir: tmp,
-		env: serverEnv,
+		env: { ...serverEnv, ...extraEnv },
 		label: "bench",
 		logName: `${kind}-${databaseUrl.startsWith("sqlite") ? "sqlite" : "pg"}-${phase}.log`,
 	});
@@ -354,6 +365,26 @@ async function seedChallenges(databaseUrl, tag, count) {
 // ---------------------------------------------------------------------------------------------
 // Checks that the seeded data is accepted, before anything is measured.
 
+/** Each seeded session cookie plus the session_data cookie `h` issues for it on a first
+ * get-session (from the database), as a browser would send them next; checks that the next
+ * request is answered from the cache alone. */
+async function cacheCookies(kind, h, users) {
+	const lines = [];
+	for (const cookie of users.cookies) {
+		const r = await call(h.origin, "/get-session", { cookie });
+		const data = cookieNamed(r.setCookies, "better-auth.session_data");
+		if (r.status !== 200 || !data) throw new Error(`${kind}: get-session issued no session_data (${r.status} ${r.text.slice(0, 200)})`);
+		lines.push(`${cookie}; ${data}`);
+	}
+	const again = await call(h.origin, "/get-session", { cookie: lines[0] });
+	if (again.status !== 200 || again.setCookies.length) {
+		throw new Error(`${kind}: a cached get-session answered ${again.status} with Set-Cookie ${again.setCookies}`);
+	}
+	const file = join(tmp, `${kind}-cached-sessions.txt`);
+	writeFileSync(file, `${lines.join("\n")}\n`);
+	return file;
+}
+
 async function checkSession(kind, h, users) {
 	const r = await call(h.origin, "/get-session", { cookie: users.cookies[0] });
 	if (r.status !== 200 || r.json?.user?.email !== users.emails[0]) {
@@ -430,6 +461,13 @@ function wrk({ url, origin, mode, data, codes, seconds, pid, logName }) {
 const WORKLOADS = [
 	{ key: "ok", title: "GET /ok", mode: "plain", path: "/ok" },
 	{ key: "get-session", title: "GET /get-session", mode: "cookie", path: "/get-session" },
+	{
+		key: "get-session-cached",
+		title: "GET /get-session, cookie cache on",
+		mode: "cookie",
+		path: "/get-session",
+		env: cacheEnv,
+	},
 	{ key: "verify-totp", title: "POST /two-factor/verify-totp", mode: "totp", path: "/two-factor/verify-totp" },
 	{ key: "sign-in", title: "POST /sign-in/email", mode: "body", path: "/sign-in/email" },
 ];
@@ -438,7 +476,7 @@ const WORKLOADS = [
 async function measure(ctx, w, run) {
 	const base = { url: `${ctx.h.origin}/api/auth${w.path}`, origin: ctx.h.origin, mode: w.mode };
 	const inputs = async (r) => {
-		if (w.mode === "cookie") return { data: ctx.users.cookieFile };
+		if (w.mode === "cookie") return { data: ctx.cacheCookieFile ?? ctx.users.cookieFile };
 		if (w.mode === "body") return { data: ctx.users.bodyFile };
 		if (w.mode === "totp") {
 			const pool = POOL[ctx.kind];
@@ -712,7 +750,11 @@ async function main() {
 		log("seeded data accepted by both servers");
 		for (const w of pgWorkloads) {
 			log(`workload ${w.key}`);
-			for (const kind of SERVERS) ctxs[kind].h = await launch(kind, ctxs[kind].databaseUrl, w.key);
+			for (const kind of SERVERS) {
+				const ctx = ctxs[kind];
+				ctx.h = await launch(kind, ctx.databaseUrl, w.key, w.env);
+				ctx.cacheCookieFile = w.env ? await cacheCookies(kind, ctx.h, ctx.users) : undefined;
+			}
 			// Runs alternate between the servers so slow drift on a shared machine hits both alike.
 			const runs = { node: [], portcullis: [] };
 			for (const kind of SERVERS) await measure(ctxs[kind], w, "warmup");

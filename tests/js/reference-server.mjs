@@ -14,6 +14,8 @@
 //                       (default "two-factor"; an empty value enables none)
 //   OTP_STORE           twoFactor otpOptions.storeOTP: plain (Better Auth's default) | hashed |
 //                       encrypted. Portcullis stores OTPs "hashed"; a mixed fleet needs "hashed".
+//   COOKIE_CACHE        "compact": session.cookieCache on with strategy compact (default: off);
+//                       COOKIE_CACHE_MAX_AGE its maxAge in seconds (default 300)
 //   BETTER_AUTH_TRUSTED_ORIGINS  extra trusted origins, comma-separated (read by Better Auth
 //                       itself, better-auth: dist/context/helpers.mjs)
 //
@@ -122,6 +124,17 @@ const options = {
 	baseURL,
 	database,
 	emailAndPassword: { enabled: true },
+	...(process.env.COOKIE_CACHE === "compact"
+		? {
+				session: {
+					cookieCache: {
+						enabled: true,
+						strategy: "compact",
+						maxAge: Number(process.env.COOKIE_CACHE_MAX_AGE || 300),
+					},
+				},
+			}
+		: {}),
 	// Plugin order as listed in PLUGINS (it decides the order of user columns and hooks).
 	plugins: enabledPlugins.map((name) =>
 		name === "username"

@@ -7,11 +7,13 @@
 // exits with the test status.
 //
 // Usage:
-//   node run-mixed.mjs --bin PATH [--database-url URL] [--keep] [test files…]
+//   node run-mixed.mjs --bin PATH [--database-url URL] [--cookie-cache] [--keep] [test files…]
 //
 // --database-url: sqlite://<file> (the default: a fresh file in a temp dir, opened by both
 // processes), postgres://… or mysql://… (an existing, empty database; scripts/test creates and
-// drops one). --keep keeps the temp dir (database + both logs). The logs are printed when
+// drops one). --cookie-cache turns the session cookie cache on in both servers
+// (PORTCULLIS_COOKIE_CACHE=on, Better Auth's cookieCache with strategy compact; the suite for
+// it is cookie-cache.test.mjs). --keep keeps the temp dir (database + both logs). The logs are printed when
 // something fails.
 //
 // Both servers get the same BETTER_AUTH_URL (Portcullis's origin) so their cookies, origin
@@ -40,12 +42,12 @@ const here = dirname(fileURLToPath(import.meta.url));
 
 function usage(msg) {
 	if (msg) console.error(`run-mixed.mjs: ${msg}`);
-	console.error("usage: node run-mixed.mjs --bin PATH [--database-url URL] [--keep] [test files…]");
+	console.error("usage: node run-mixed.mjs --bin PATH [--database-url URL] [--cookie-cache] [--keep] [test files…]");
 	process.exit(2);
 }
 
 function parseArgs(argv) {
-	const out = { bin: null, databaseUrl: null, keep: false, files: [] };
+	const out = { bin: null, databaseUrl: null, keep: false, cookieCache: false, files: [] };
 	for (let i = 0; i < argv.length; i++) {
 		const a = argv[i];
 		const value = () => {
@@ -57,6 +59,7 @@ function parseArgs(argv) {
 		if (a === "--bin" || a.startsWith("--bin=")) out.bin = value();
 		else if (a === "--database-url" || a.startsWith("--database-url=")) out.databaseUrl = value();
 		else if (a === "--keep") out.keep = true;
+		else if (a === "--cookie-cache") out.cookieCache = true;
 		else if (a === "-h" || a === "--help") usage();
 		else if (a.startsWith("--")) usage(`unknown option ${a}`);
 		else out.files.push(a);
@@ -113,12 +116,17 @@ let status = 1;
 try {
 	console.error(`run-mixed.mjs: database ${databaseUrl}; Better Auth on ${refOrigin}, Portcullis on ${pcOrigin}`);
 	const startBetterAuth = (logName) =>
-		launch("reference", logName, refPort, { OTP_STORE: "hashed", BETTER_AUTH_TRUSTED_ORIGINS: refOrigin });
+		launch("reference", logName, refPort, {
+			OTP_STORE: "hashed",
+			BETTER_AUTH_TRUSTED_ORIGINS: refOrigin,
+			...(args.cookieCache ? { COOKIE_CACHE: "compact" } : {}),
+		});
 	const first = await startBetterAuth("better-auth.log");
 	const pc = await launch("portcullis", "portcullis.log", pcPort, {
 		PORTCULLIS_TRUSTED_ORIGINS: refOrigin,
 		PORTCULLIS_DEV: "1",
 		PORTCULLIS_PASSWORD_HASH: "scrypt",
+		...(args.cookieCache ? { PORTCULLIS_COOKIE_CACHE: "on" } : {}),
 	});
 	// Restart Better Auth: its own migrations now run on the schema Portcullis adopted (what a
 	// rollback or a Node redeploy does) and must start cleanly; the suite runs against this one.

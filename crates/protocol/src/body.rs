@@ -84,6 +84,17 @@ mod tests {
     }
 
     #[test]
+    fn numbers_parse_as_json_parse_does() {
+        // Correctly rounded, as JS's JSON.parse (serde_json's `float_roundtrip`); the default
+        // parser read this as 7.774440000000001e61 (found by fuzz/fuzz_targets/request_body.rs,
+        // seed fuzz/corpus/request_body/long-float-rounding).
+        let long = b"77744400000000000000000000000000000000000001810769984612757956";
+        assert_eq!(parse_body(JSON, false, long), Ok(Some(json!(7.77444e61))));
+        let text = serde_json::to_string(&parse_body(JSON, false, long).unwrap()).unwrap();
+        assert_eq!(text, "7.77444e+61", "as JSON.stringify writes it");
+    }
+
+    #[test]
     fn no_body_without_bytes_or_media_type() {
         assert_eq!(parse_body(JSON, false, b""), Ok(None));
         assert_eq!(parse_body("", false, b"{not json"), Ok(None));

@@ -2,7 +2,8 @@
 //!
 //! Everything a server needs to look like Better Auth to its JS client, as pure functions and
 //! serde types: the error catalogue ([`error`]), signed cookie values ([`signed`]), cookie
-//! names, `Set-Cookie` lines and `Cookie` parsing ([`cookies`]), request body parsing
+//! names, `Set-Cookie` lines and `Cookie` parsing ([`cookies`]), the `session_data` cookie cache
+//! ([`cookie_cache`]), request body parsing
 //! ([`body`](mod@body)), JSON bodies and date format ([`model`]), zod-compatible request
 //! validation messages ([`validate`](mod@validate)), endpoint paths ([`paths`]), `otpauth://`
 //! URIs and base32 secrets ([`otpauth`]) and the trusted-device cookie value ([`trust_device`]).
@@ -12,6 +13,7 @@
 //! (checked by `tests/no_io.rs`).
 
 pub mod body;
+pub mod cookie_cache;
 pub mod cookies;
 pub mod error;
 pub mod model;

@@ -33,6 +33,9 @@ struct RawConfig {
     session_expires_in: Option<i64>,
     session_update_age: Option<i64>,
     session_fresh_age: Option<i64>,
+    cookie_cache: Option<Toggle>,
+    cookie_cache_max_age: Option<i64>,
+    cookie_cache_version: Option<String>,
     password_hash_concurrency: Option<usize>,
     password_hash_queue: Option<usize>,
     database_timeout: Option<u64>,
@@ -131,6 +134,24 @@ pub const SETTINGS: &[(&str, &str, &str, &str)] = &[
         "session_fresh_age",
         "86400",
         "seconds a session counts as fresh; 0 disables the check (session.freshAge)",
+    ),
+    (
+        "PORTCULLIS_COOKIE_CACHE",
+        "cookie_cache",
+        "off",
+        "on|off: Better Auth's session cookie cache (session.cookieCache, strategy compact): /get-session answers from a signed session_data cookie without the database until it expires. Trade-off, as upstream: a session revoked elsewhere still reads as signed in on /get-session for up to the cache's max age (every other route reads the database)",
+    ),
+    (
+        "PORTCULLIS_COOKIE_CACHE_MAX_AGE",
+        "cookie_cache_max_age",
+        "300",
+        "seconds a session_data cookie is valid (cookieCache.maxAge)",
+    ),
+    (
+        "PORTCULLIS_COOKIE_CACHE_VERSION",
+        "cookie_cache_version",
+        "1",
+        "cookieCache.version: change it to invalidate every cached cookie at once",
     ),
     (
         "PORTCULLIS_PASSWORD_HASH_CONCURRENCY",
@@ -304,6 +325,8 @@ pub struct Config {
     pub session_expires_in: i64,
     pub session_update_age: i64,
     pub session_fresh_age: i64,
+    /// `session.cookieCache`, when on.
+    pub cookie_cache: Option<CookieCacheSettings>,
     pub password_hash_concurrency: usize,
     pub password_hash_queue: usize,
     /// Seconds to wait for a database connection or the readiness ping.
@@ -351,6 +374,15 @@ pub enum RateLimitStorage {
     Memory,
     Database,
     Redis,
+}
+
+/// Better Auth's `session.cookieCache` (better-auth: dist/cookies/index.mjs getCookies,
+/// setCookieCache): strategy `compact` only.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CookieCacheSettings {
+    /// Seconds (`maxAge`, default 300).
+    pub max_age: i64,
+    pub version: String,
 }
 
 /// Which Better Auth plugins are on. A plugin's routes and user fields exist only when it is.
@@ -407,6 +439,7 @@ impl fmt::Debug for Config {
             .field("session_expires_in", &self.session_expires_in)
             .field("session_update_age", &self.session_update_age)
             .field("session_fresh_age", &self.session_fresh_age)
+            .field("cookie_cache", &self.cookie_cache)
             .field("password_hash_concurrency", &self.password_hash_concurrency)
             .field("password_hash_queue", &self.password_hash_queue)
             .field("database_timeout", &self.database_timeout)
@@ -467,6 +500,7 @@ impl Config {
     fn validate(raw: RawConfig) -> Result<Self, ConfigError> {
         let dev = raw.dev.unwrap_or(false);
         let rate_limit = rate_limit_settings(&raw, dev)?;
+        let cookie_cache = cookie_cache_settings(&raw)?;
         // better-auth: dist/context/create-context.mjs: with a secrets list, `secret` becomes the
         // legacy secret; without one, behaviour is the single secret's.
         let single = raw.better_auth_secret.filter(|s| !s.is_empty());
@@ -614,6 +648,7 @@ impl Config {
                 "PORTCULLIS_SESSION_FRESH_AGE",
                 raw.session_fresh_age.unwrap_or(86_400),
             )?,
+            cookie_cache,
             password_hash_concurrency: raw.password_hash_concurrency.unwrap_or(cpus).max(1),
             password_hash_queue: raw.password_hash_queue.unwrap_or(128),
             database_timeout: raw.database_timeout.unwrap_or(5).max(1),
@@ -677,6 +712,19 @@ impl RawConfig {
         if let Some(v) = env.get("PORTCULLIS_RATE_LIMIT") {
             self.rate_limit = Some(Toggle::Text(v.clone()));
         }
+        if let Some(v) = env.get("PORTCULLIS_COOKIE_CACHE") {
+            self.cookie_cache = Some(Toggle::Text(v.clone()));
+        }
+        set(
+            &mut self.cookie_cache_version,
+            env,
+            "PORTCULLIS_COOKIE_CACHE_VERSION",
+        );
+        parse(
+            &mut self.cookie_cache_max_age,
+            env,
+            "PORTCULLIS_COOKIE_CACHE_MAX_AGE",
+        )?;
         set(
             &mut self.rate_limit_storage,
             env,
@@ -773,21 +821,48 @@ fn comma_list(list: &str) -> impl Iterator<Item = &str> {
 /// Rate limiting: on unless in development (upstream: `enabled ?? isProduction`), window 10 s,
 /// max 100 (`|| 10`, `|| 100`), storage `memory`, or the secondary storage when one is
 /// configured — Redis plays that part here (better-auth: dist/context/create-context.mjs).
-fn rate_limit_settings(raw: &RawConfig, dev: bool) -> Result<RateLimitSettings, ConfigError> {
-    let enabled = match &raw.rate_limit {
-        None => !dev,
-        Some(Toggle::Bool(b)) => *b,
+/// An on/off setting's value, `default` when unset.
+fn toggle(value: Option<&Toggle>, name: &'static str, default: bool) -> Result<bool, ConfigError> {
+    match value {
+        None => Ok(default),
+        Some(Toggle::Bool(b)) => Ok(*b),
         Some(Toggle::Text(v)) => match v.trim().to_ascii_lowercase().as_str() {
-            "on" | "1" | "true" | "yes" => true,
-            "off" | "0" | "false" | "no" => false,
-            _ => {
-                return Err(ConfigError::Invalid {
-                    name: "PORTCULLIS_RATE_LIMIT",
-                    reason: format!("{v:?} is not on or off"),
-                });
-            }
+            "on" | "1" | "true" | "yes" => Ok(true),
+            "off" | "0" | "false" | "no" => Ok(false),
+            _ => Err(ConfigError::Invalid {
+                name,
+                reason: format!("{v:?} is not on or off"),
+            }),
         },
+    }
+}
+
+fn cookie_cache_settings(raw: &RawConfig) -> Result<Option<CookieCacheSettings>, ConfigError> {
+    if !toggle(raw.cookie_cache.as_ref(), "PORTCULLIS_COOKIE_CACHE", false)? {
+        return Ok(None);
+    }
+    // `maxAge || 300` upstream: 0 means the default. Max-Age above 400 days is refused by the
+    // cookie serializer, so it is refused here at start-up.
+    let max_age = match raw.cookie_cache_max_age.unwrap_or(300) {
+        0 => 300,
+        v if (1..=portcullis_protocol::cookies::MAX_AGE_LIMIT).contains(&v) => v,
+        v => {
+            return Err(ConfigError::Invalid {
+                name: "PORTCULLIS_COOKIE_CACHE_MAX_AGE",
+                reason: format!("{v} is not between 1 and 34560000 seconds"),
+            });
+        }
     };
+    let version = raw
+        .cookie_cache_version
+        .clone()
+        .filter(|v| !v.is_empty())
+        .unwrap_or_else(|| portcullis_protocol::cookie_cache::DEFAULT_VERSION.to_owned());
+    Ok(Some(CookieCacheSettings { max_age, version }))
+}
+
+fn rate_limit_settings(raw: &RawConfig, dev: bool) -> Result<RateLimitSettings, ConfigError> {
+    let enabled = toggle(raw.rate_limit.as_ref(), "PORTCULLIS_RATE_LIMIT", !dev)?;
     let redis_url = raw.redis_url.clone().filter(|u| !u.trim().is_empty());
     let storage = match raw.rate_limit_storage.as_deref().map(str::trim) {
         None | Some("") if redis_url.is_some() => RateLimitStorage::Redis,
@@ -972,6 +1047,55 @@ mod tests {
             Config::from_sources(&env(&[]), Some(&path)),
             Err(ConfigError::Toml { .. })
         ));
+    }
+
+    #[test]
+    fn cookie_cache_settings() {
+        let dev = |extra: &[(&str, &str)]| {
+            let mut pairs = vec![("PORTCULLIS_DEV", "1")];
+            pairs.extend_from_slice(extra);
+            Config::from_sources(&env(&pairs), None).map(|c| c.cookie_cache)
+        };
+        assert_eq!(dev(&[]).unwrap(), None, "off by default");
+        let on = |max_age: i64, version: &str| {
+            Some(CookieCacheSettings {
+                max_age,
+                version: version.into(),
+            })
+        };
+        assert_eq!(
+            dev(&[("PORTCULLIS_COOKIE_CACHE", "on")]).unwrap(),
+            on(300, "1")
+        );
+        assert_eq!(
+            dev(&[
+                ("PORTCULLIS_COOKIE_CACHE", "true"),
+                ("PORTCULLIS_COOKIE_CACHE_MAX_AGE", "0"),
+                ("PORTCULLIS_COOKIE_CACHE_VERSION", "7"),
+            ])
+            .unwrap(),
+            on(300, "7"),
+            "maxAge 0 means the default, as `maxAge || 300`"
+        );
+        for bad in [
+            [
+                ("PORTCULLIS_COOKIE_CACHE", "maybe"),
+                ("PORTCULLIS_COOKIE_CACHE_MAX_AGE", "1"),
+            ],
+            [
+                ("PORTCULLIS_COOKIE_CACHE", "on"),
+                ("PORTCULLIS_COOKIE_CACHE_MAX_AGE", "-5"),
+            ],
+            [
+                ("PORTCULLIS_COOKIE_CACHE", "on"),
+                ("PORTCULLIS_COOKIE_CACHE_MAX_AGE", "34560001"),
+            ],
+        ] {
+            assert!(
+                matches!(dev(&bad), Err(ConfigError::Invalid { .. })),
+                "{bad:?}"
+            );
+        }
     }
 
     #[test]

@@ -1,12 +1,18 @@
 //! The auth cookies of this deployment: names, attributes and signing, bound to the config.
 //! better-auth: dist/cookies/index.mjs (getCookies, setSessionCookie, deleteSessionCookie).
 
+use portcullis_entity::{session, user};
 use portcullis_protocol::{
-    cookies::{CookieAttrs, CookieNames, SetCookie},
+    cookie_cache,
+    cookies::{CookieAttrs, CookieNames, SetCookie, chunk_index, get_chunked_cookie},
     signed::{sign_value, verify_signed_value},
 };
 
-use crate::{config::Config, http::CookieJar};
+use crate::{
+    config::{Config, CookieCacheSettings, Plugins},
+    http::CookieJar,
+    output,
+};
 
 #[derive(Clone)]
 pub struct CookieSet {
@@ -17,6 +23,9 @@ pub struct CookieSet {
     /// Verifies: every configured secret, current first (`SecretConfig::verifying`).
     verifying: Vec<Vec<u8>>,
     session_max_age: i64,
+    /// `session.cookieCache` when on, and the plugins that shape its user object.
+    cache: Option<CookieCacheSettings>,
+    plugins: Plugins,
 }
 
 impl CookieSet {
@@ -35,7 +44,14 @@ impl CookieSet {
                 .map(|s| s.as_bytes().to_vec())
                 .collect(),
             session_max_age: config.session_expires_in,
+            cache: config.cookie_cache.clone(),
+            plugins: config.plugins,
         }
+    }
+
+    /// Whether `/get-session` may answer from `session_data`.
+    pub fn cache_enabled(&self) -> bool {
+        self.cache.is_some()
     }
 
     /// A signed cookie line.
@@ -66,15 +82,17 @@ impl CookieSet {
 
     /// setSessionCookie: `session_token` (no Max-Age when not remembered), then `dont_remember`
     /// when not remembered, or its expiry when the request carried one and this session is
-    /// remembered. `dont_remember = None` means "as the request's cookie says".
+    /// remembered, then the cookie cache when it is on. `dont_remember = None` means "as the
+    /// request's cookie says".
     pub fn set_session(
         &self,
         jar: &mut CookieJar,
         cookies: &[(String, String)],
-        token: &str,
+        (session, user): (&session::Model, &user::Model),
         dont_remember: Option<bool>,
         max_age_override: Option<i64>,
     ) {
+        let token = session.token.as_str();
         let had_dont_remember = self
             .read_signed(cookies, &self.names.dont_remember)
             .is_some();
@@ -90,6 +108,88 @@ impl CookieSet {
         } else if had_dont_remember {
             jar.expire(self.expired(&self.names.dont_remember));
         }
+        self.set_cache(jar, cookies, (session, user), dont_remember);
+    }
+
+    /// setCookieCache: `session_data` (split into `session_data.N` chunks when too large) with
+    /// the session and user as `/get-session` returns them, valid for `maxAge` seconds, or a
+    /// browser-session cookie valid for 60 s when the session is not remembered. Chunks the
+    /// request carried that the new value does not overwrite are expired. No-op when off.
+    pub fn set_cache(
+        &self,
+        jar: &mut CookieJar,
+        cookies: &[(String, String)],
+        (session, user): (&session::Model, &user::Model),
+        dont_remember: bool,
+    ) {
+        let Some(cache) = &self.cache else { return };
+        let now = crate::store::now();
+        let now_ms = (now.unix_timestamp_nanos() / 1_000_000) as i64;
+        let max_age = (!dont_remember).then_some(cache.max_age);
+        let expires_at = now_ms + max_age.unwrap_or(60) * 1_000;
+        let (Ok(session), Ok(user)) = (
+            serde_json::to_value(output::session(session)),
+            serde_json::to_value(output::user(&self.plugins, user)),
+        ) else {
+            return;
+        };
+        let payload = cookie_cache::payload(session, user, now_ms, &cache.version);
+        let value = cookie_cache::encode(&payload, expires_at, &self.signing);
+        let name = &self.names.session_data;
+        let overhead = SetCookie::new(format!("{name}.99"), "", &self.attrs)
+            .with_max_age(max_age)
+            .to_string()
+            .len();
+        let new: Vec<SetCookie> = match cookie_cache::chunk(&value, overhead) {
+            Some(parts) if parts.len() == 1 => vec![SetCookie::new(name, parts[0], &self.attrs)],
+            Some(parts) => parts
+                .iter()
+                .enumerate()
+                .map(|(i, part)| SetCookie::new(format!("{name}.{i}"), *part, &self.attrs))
+                .collect(),
+            None => {
+                tracing::warn!("session cookie cache too large to store, even chunked; skipped");
+                Vec::new()
+            }
+        };
+        for (old, _) in cookies {
+            let stale = old == name || chunk_index(name, old).is_some();
+            if stale && !new.iter().any(|c| &c.name == old) {
+                jar.set(self.expired(old));
+            }
+        }
+        for c in new {
+            jar.set(c.with_max_age(max_age));
+        }
+    }
+
+    /// The request's `session_data` cookie (chunks joined), verified.
+    pub fn read_cache(&self, cookie_header: Option<&str>) -> CacheCookie {
+        let Some(raw) = cookie_header.and_then(|h| get_chunked_cookie(h, &self.names.session_data))
+        else {
+            return CacheCookie::Absent;
+        };
+        let secrets: Vec<&[u8]> = self.verifying.iter().map(Vec::as_slice).collect();
+        let verified = cookie_cache::decode(&raw, &secrets).and_then(|decoded| {
+            cookie_cache::parse_payload(&decoded.payload).map(|cached| CachedCookie {
+                cached,
+                expires_at: decoded.expires_at,
+            })
+        });
+        verified.map_or(CacheCookie::Invalid, |c| CacheCookie::Valid(Box::new(c)))
+    }
+
+    /// Whether a verified cache cookie may answer for `token` now: same token, the configured
+    /// version, neither the cookie nor the embedded session expired (better-auth:
+    /// dist/api/routes/session.mjs getSession).
+    pub fn cache_answers(&self, c: &CachedCookie, token: &str, now_ms: i64) -> bool {
+        let Some(cache) = &self.cache else {
+            return false;
+        };
+        c.cached.token == token
+            && c.cached.version == cache.version
+            && c.expires_at >= now_ms as f64
+            && c.cached.session_expires_at >= now_ms
     }
 
     /// deleteSessionCookie: expire `session_token`, `session_data` (and any `session_data.N`
@@ -119,6 +219,21 @@ impl CookieSet {
             }
         }
     }
+}
+
+/// What a request's `session_data` cookie is.
+pub enum CacheCookie {
+    Absent,
+    /// Present but malformed, unsigned or signed with an unknown secret.
+    Invalid,
+    Valid(Box<CachedCookie>),
+}
+
+/// A verified `session_data` cookie.
+pub struct CachedCookie {
+    pub cached: cookie_cache::Cached,
+    /// The cookie's own expiry, ms epoch.
+    pub expires_at: f64,
 }
 
 #[cfg(test)]

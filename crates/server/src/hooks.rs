@@ -54,7 +54,7 @@ pub async fn password_sign_in(
     state.cookies.set_session(
         &mut jar,
         &req.cookies,
-        &session.token,
+        (&session, &user),
         Some(dont_remember),
         None,
     );

@@ -10,6 +10,7 @@ use time::{Duration, OffsetDateTime};
 
 use crate::{
     auth::tokens::generate_id,
+    cookies::CacheCookie,
     error::{ApiError, ApiResult},
     http::{AuthRequest, CookieJar},
     state::AppState,
@@ -90,6 +91,7 @@ pub async fn rotate(
     c: &impl ConnectionTrait,
     req: &AuthRequest,
     old: &session::Model,
+    user: &user::Model,
     jar: &mut CookieJar,
 ) -> ApiResult<session::Model> {
     let new_session = create_with(
@@ -103,7 +105,7 @@ pub async fn rotate(
     .await?;
     state
         .cookies
-        .set_session(jar, &req.cookies, &new_session.token, None, None);
+        .set_session(jar, &req.cookies, (&new_session, user), None, None);
     sessions::delete_by_token(c, &old.token).await?;
     Ok(new_session)
 }
@@ -112,10 +114,69 @@ pub async fn rotate(
 #[derive(Debug, Default, Clone, Copy)]
 pub struct Lookup {
     pub disable_refresh: bool,
+    /// `disableCookieCache`: read the database even when the cookie cache could answer.
+    pub disable_cookie_cache: bool,
 }
 
-/// getSession: the current session, or `None`, plus the cookies the response must carry (an
-/// expired/unknown session clears its cookies; a refresh re-sets `session_token`).
+/// What `/get-session` answers with: the cookie cache's copy or the database's rows.
+pub enum Answer {
+    /// `{session, user}` exactly as cached.
+    Cached {
+        session: serde_json::Map<String, serde_json::Value>,
+        user: serde_json::Map<String, serde_json::Value>,
+    },
+    Database(Box<Current>),
+}
+
+/// `/get-session`: with the cookie cache on, a valid `session_data` cookie for the signed
+/// session token answers without the database; an invalid one is expired and the database
+/// decides (better-auth: dist/api/routes/session.mjs getSession). Every other route reads the
+/// database ([`require`]): divergence, upstream's sessionMiddleware also trusts the cache, so a
+/// revoked session could still use those routes until the cache expires.
+pub async fn get_session_cached(
+    state: &AppState,
+    req: &AuthRequest,
+    opts: Lookup,
+) -> ApiResult<(Option<Answer>, CookieJar)> {
+    let cookies = &state.cookies;
+    if !cookies.cache_enabled() {
+        let (current, jar) = get_session(state, req, opts).await?;
+        return Ok((current.map(|c| Answer::Database(Box::new(c))), jar));
+    }
+    let mut jar = CookieJar::new();
+    let Some(token) = cookies.read_signed(&req.cookies, &cookies.names.session_token) else {
+        return Ok((None, jar));
+    };
+    if !opts.disable_cookie_cache {
+        match cookies.read_cache(req.header("cookie")) {
+            CacheCookie::Absent => {}
+            CacheCookie::Valid(c) => {
+                let now = store::now();
+                let now_ms = (now.unix_timestamp_nanos() / 1_000_000) as i64;
+                if cookies.cache_answers(&c, &token, now_ms) {
+                    let cached = c.cached;
+                    return Ok((
+                        Some(Answer::Cached {
+                            session: cached.session,
+                            user: cached.user,
+                        }),
+                        jar,
+                    ));
+                }
+                jar.expire(cookies.expired(&cookies.names.session_data));
+            }
+            CacheCookie::Invalid => jar.expire(cookies.expired(&cookies.names.session_data)),
+        }
+    }
+    let (current, more) = lookup(state, req, opts, token).await?;
+    jar.extend(more);
+    Ok((current.map(|c| Answer::Database(Box::new(c))), jar))
+}
+
+/// getSession from the database: the current session, or `None`, plus the cookies the response
+/// must carry (an expired/unknown session clears its cookies; a refresh re-sets
+/// `session_token`; with the cookie cache on, `session_data` is re-issued as upstream's DB
+/// path does).
 pub async fn get_session(
     state: &AppState,
     req: &AuthRequest,
@@ -123,14 +184,31 @@ pub async fn get_session(
 ) -> ApiResult<(Option<Current>, CookieJar)> {
     let cookies = &state.cookies;
     let mut jar = CookieJar::new();
-    // No cookie cache in this deployment: a stale session_data cookie (or its chunks) is cleared.
-    if req.cookie(&cookies.names.session_data).is_some() {
-        jar.expire(cookies.expired(&cookies.names.session_data));
+    if !cookies.cache_enabled() {
+        // No cookie cache in this deployment: a stale session_data cookie (or its chunks) is
+        // cleared.
+        if req.cookie(&cookies.names.session_data).is_some() {
+            jar.expire(cookies.expired(&cookies.names.session_data));
+        }
+        cookies.expire_session_data_chunks(&mut jar, &req.cookies);
     }
-    cookies.expire_session_data_chunks(&mut jar, &req.cookies);
     let Some(token) = cookies.read_signed(&req.cookies, &cookies.names.session_token) else {
         return Ok((None, jar));
     };
+    let (current, more) = lookup(state, req, opts, token).await?;
+    jar.extend(more);
+    Ok((current, jar))
+}
+
+/// The database half of getSession for a verified session token.
+async fn lookup(
+    state: &AppState,
+    req: &AuthRequest,
+    opts: Lookup,
+    token: String,
+) -> ApiResult<(Option<Current>, CookieJar)> {
+    let cookies = &state.cookies;
+    let mut jar = CookieJar::new();
     let now = store::now();
     let found = sessions::find_with_user(&state.db.conn, &token).await?;
     let Some((session, user)) = found else {
@@ -163,9 +241,16 @@ pub async fn get_session(
         cookies.set_session(
             &mut jar,
             &req.cookies,
-            &token,
+            (&current.session, &current.user),
             Some(false),
             Some(state.config.session_expires_in),
+        );
+    } else {
+        cookies.set_cache(
+            &mut jar,
+            &req.cookies,
+            (&current.session, &current.user),
+            false,
         );
     }
     Ok((Some(current), jar))

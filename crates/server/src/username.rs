@@ -203,6 +203,7 @@ async fn check_available(
     if let Some(req) = update_req {
         let lookup = Lookup {
             disable_refresh: true,
+            ..Lookup::default()
         };
         let (current, _) = session::get_session(state, req, lookup).await?;
         if current.is_some_and(|c| c.user.id == existing.id) {

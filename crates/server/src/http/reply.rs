@@ -19,12 +19,14 @@ impl CookieJar {
         self.lines.push(c);
     }
 
-    /// Queues an expiring line and drops any earlier line for the same cookie, so a valid value
-    /// never leaks next to its own expiry (better-auth: dist/cookies/index.mjs expireCookie /
-    /// removeSetCookieEntries).
+    /// Queues an expiring line and drops any earlier line for the same cookie or its
+    /// `<name>.<n>` chunks, so a valid value never leaks next to its own expiry (better-auth:
+    /// dist/cookies/index.mjs expireCookie / removeSetCookieEntries).
     pub fn expire(&mut self, c: SetCookie) {
         let name = c.name.clone();
-        self.lines.retain(|l| l.name != name);
+        let chunk = format!("{name}.");
+        self.lines
+            .retain(|l| l.name != name && !l.name.starts_with(&chunk));
         self.lines.push(c);
     }
 
@@ -89,5 +91,33 @@ impl actix_web::Responder for Reply {
     type Body = actix_web::body::BoxBody;
     fn respond_to(self, _req: &actix_web::HttpRequest) -> HttpResponse {
         self.finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use portcullis_protocol::cookies::CookieAttrs;
+
+    use super::*;
+
+    #[test]
+    fn an_expiry_drops_earlier_lines_of_the_cookie_and_its_chunks() {
+        let attrs = CookieAttrs::default();
+        let mut jar = CookieJar::new();
+        for name in [
+            "a.session_data.0",
+            "a.session_data.1",
+            "a.session_data",
+            "a.session_token",
+        ] {
+            jar.set(SetCookie::new(name, "live", &attrs));
+        }
+        jar.expire(SetCookie::expired("a.session_data", &attrs));
+        let left: Vec<_> = jar
+            .lines()
+            .iter()
+            .map(|c| (c.name.as_str(), c.value.as_str()))
+            .collect();
+        assert_eq!(left, [("a.session_token", "live"), ("a.session_data", "")]);
     }
 }

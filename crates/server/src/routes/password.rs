@@ -49,7 +49,7 @@ pub async fn change_password(state: web::Data<AppState>, req: AuthRequest) -> Ap
         // setSessionCookie with dontRememberMe from the request's cookie.
         state
             .cookies
-            .set_session(&mut jar, &req.cookies, &s.token, None, None);
+            .set_session(&mut jar, &req.cookies, (&s, &current.user), None, None);
         s.token
     });
     Ok(Reply::json(&ChangePasswordResponse {

@@ -18,7 +18,7 @@ use crate::{
     error::{ApiError, ApiResult},
     http::{AuthRequest, CookieJar, Reply},
     output,
-    session::{self, Lookup},
+    session::{self, Answer, Lookup},
     state::AppState,
     store::{self, sessions},
 };
@@ -26,13 +26,20 @@ use crate::{
 /// `GET /get-session`: `{session, user}` or the literal `null`; never cached by intermediaries.
 pub async fn get_session(state: web::Data<AppState>, req: AuthRequest) -> ApiResult<Reply> {
     // z.coerce.boolean(): any non-empty string, even "false" or "0", is true.
-    let disable_refresh = req.query("disableRefresh").is_some_and(|v| !v.is_empty());
-    let (current, jar) = session::get_session(&state, &req, Lookup { disable_refresh }).await?;
-    let reply = match current {
-        Some(c) => Reply::json(&SessionWithUser {
+    let flag = |name| req.query(name).is_some_and(|v: &str| !v.is_empty());
+    let lookup = Lookup {
+        disable_refresh: flag("disableRefresh"),
+        disable_cookie_cache: flag("disableCookieCache"),
+    };
+    let (answer, jar) = session::get_session_cached(&state, &req, lookup).await?;
+    let reply = match answer {
+        Some(Answer::Database(c)) => Reply::json(&SessionWithUser {
             session: output::session(&c.session),
             user: output::user(&state.config.plugins, &c.user),
         }),
+        Some(Answer::Cached { session, user }) => {
+            Reply::json(&serde_json::json!({"session": session, "user": user}))
+        }
         None => Reply::json(&serde_json::Value::Null),
     };
     Ok(no_store(reply.cookies(jar)))

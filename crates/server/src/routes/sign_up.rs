@@ -102,7 +102,7 @@ pub async fn sign_up_email(state: web::Data<AppState>, req: AuthRequest) -> ApiR
     state.cookies.set_session(
         &mut jar,
         &req.cookies,
-        &new_session.token,
+        (&new_session, &user),
         Some(dont_remember),
         None,
     );

@@ -82,10 +82,21 @@ pub async fn update_user(state: web::Data<AppState>, req: AuthRequest) -> ApiRes
         }
         return Err(e.into());
     }
-    // setSessionCookie re-issues the same session token cookie.
-    state
-        .cookies
-        .set_session(&mut jar, &req.cookies, &current.session.token, None, None);
+    // setSessionCookie re-issues the same session token cookie, and the cookie cache (when on)
+    // with the updated user, read back only then.
+    let user = match state.cookies.cache_enabled() {
+        true => users::find_by_id(&state.db.conn, &current.user.id)
+            .await?
+            .unwrap_or(current.user),
+        false => current.user,
+    };
+    state.cookies.set_session(
+        &mut jar,
+        &req.cookies,
+        (&current.session, &user),
+        None,
+        None,
+    );
     Ok(Reply::json(&StatusResponse { status: true }).cookies(jar))
 }
 

@@ -170,7 +170,12 @@ pub async fn disable(state: web::Data<AppState>, req: AuthRequest) -> ApiResult<
         .await?;
     factors::delete_by_user(&txn, &current.user.id).await?;
     code_rows::replace_all(&txn, &current.user.id, &[], store::now()).await?;
-    session::rotate(&state, &txn, &req, &current.session, &mut jar).await?;
+    let updated = portcullis_entity::user::Model {
+        two_factor_enabled: Some(false),
+        updated_at: store::now().into(),
+        ..current.user.clone()
+    };
+    session::rotate(&state, &txn, &req, &current.session, &updated, &mut jar).await?;
     let names = &state.cookies.names;
     if let Some(value) = state.cookies.read_signed(&req.cookies, &names.trust_device) {
         if let Some(id) = portcullis_protocol::trust_device::identifier(&value) {

@@ -267,7 +267,7 @@ pub async fn complete(
             let new_session = session::create(state, c, req, &ch.user.id, dont_remember)
                 .await
                 .map_err(|_| failed_to_create_session())?;
-            cookies.set_session(&mut jar, &req.cookies, &new_session.token, None, None);
+            cookies.set_session(&mut jar, &req.cookies, (&new_session, &ch.user), None, None);
             jar.expire(cookies.expired(&cookies.names.two_factor));
             if req.bool_field("trustDevice") == Some(true) {
                 trust_device(state, c, &ch.user.id, &mut jar).await?;
@@ -332,6 +332,6 @@ pub async fn enable_and_rotate(
         updated_at: now.into(),
         ..user.clone()
     };
-    let new_session = session::rotate(state, c, req, old, jar).await?;
+    let new_session = session::rotate(state, c, req, old, &updated, jar).await?;
     Ok((updated, new_session))
 }
