@@ -35,7 +35,12 @@ pub async fn connect(config: &Config) -> Result<Db, DbErr> {
     let mut opts = ConnectOptions::new(config.database_url.clone());
     opts.sqlx_logging(false)
         .connect_timeout(Duration::from_secs(config.database_timeout))
-        .acquire_timeout(Duration::from_secs(config.database_timeout));
+        .acquire_timeout(Duration::from_secs(config.database_timeout))
+        // sqlx pings every pooled connection before handing it out, one extra round trip per
+        // request (get-session is one statement: the ping doubled its round trips). Only a
+        // connection idle for a second or more is pinged now; a hot one that died with the
+        // server fails its query (503), and the pool replaces it.
+        .test_before_acquire_if_idle_for(Duration::from_secs(1));
     if config.database_url.starts_with("sqlite:") {
         // One writer at a time is SQLite's model; a small pool of readers is plenty.
         opts.max_connections(if config.database_url.contains(":memory:") {

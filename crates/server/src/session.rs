@@ -33,11 +33,62 @@ pub async fn create(
     user_id: &str,
     dont_remember: bool,
 ) -> ApiResult<session::Model> {
+    let row = prepare(state, req, user_id, dont_remember);
+    sessions::insert(c, &as_new(&row)).await?;
+    Ok(row)
+}
+
+/// The row [`create`] would insert, not yet stored (a caller that inserts it in a statement of
+/// its own): fresh id and token, the request's client IP and user agent.
+pub fn prepare(
+    state: &AppState,
+    req: &AuthRequest,
+    user_id: &str,
+    dont_remember: bool,
+) -> session::Model {
     // Upstream stores `getIP(...) || ""` (better-auth: dist/db/internal-adapter.mjs createSession).
     let ip =
         crate::ip::client_ip(&req.headers, &state.config.ip, state.config.dev).unwrap_or_default();
     let ua = req.header("user-agent").unwrap_or("").to_string();
-    create_with(state, c, user_id, dont_remember, ip, ua).await
+    new_row(state, user_id, dont_remember, ip, ua)
+}
+
+/// The columns of a prepared row, for `sessions::insert` and its kin.
+pub fn as_new(row: &session::Model) -> sessions::NewSession<'_> {
+    sessions::NewSession {
+        id: &row.id,
+        token: &row.token,
+        user_id: &row.user_id,
+        expires_at: row.expires_at.0,
+        ip_address: row.ip_address.as_deref().unwrap_or_default(),
+        user_agent: row.user_agent.as_deref().unwrap_or_default(),
+        now: row.created_at.0,
+    }
+}
+
+fn new_row(
+    state: &AppState,
+    user_id: &str,
+    dont_remember: bool,
+    ip: String,
+    ua: String,
+) -> session::Model {
+    let now = store::now();
+    let lifetime = if dont_remember {
+        86_400
+    } else {
+        state.config.session_expires_in
+    };
+    session::Model {
+        id: generate_id(),
+        expires_at: (now + Duration::seconds(lifetime)).into(),
+        token: generate_id(),
+        created_at: now.into(),
+        updated_at: now.into(),
+        ip_address: Some(ip),
+        user_agent: Some(ua),
+        user_id: user_id.to_string(),
+    }
 }
 
 /// Creates a session with given `ipAddress`/`userAgent` (session rotation copies the old row's).
@@ -49,38 +100,9 @@ pub async fn create_with(
     ip: String,
     ua: String,
 ) -> ApiResult<session::Model> {
-    let now = store::now();
-    let lifetime = if dont_remember {
-        86_400
-    } else {
-        state.config.session_expires_in
-    };
-    let id = generate_id();
-    let token = generate_id();
-    let expires_at = now + Duration::seconds(lifetime);
-    sessions::insert(
-        c,
-        &sessions::NewSession {
-            id: &id,
-            token: &token,
-            user_id,
-            expires_at,
-            ip_address: &ip,
-            user_agent: &ua,
-            now,
-        },
-    )
-    .await?;
-    Ok(session::Model {
-        id,
-        expires_at: expires_at.into(),
-        token,
-        created_at: now.into(),
-        updated_at: now.into(),
-        ip_address: Some(ip),
-        user_agent: Some(ua),
-        user_id: user_id.to_string(),
-    })
+    let row = new_row(state, user_id, dont_remember, ip, ua);
+    sessions::insert(c, &as_new(&row)).await?;
+    Ok(row)
 }
 
 /// Session rotation after a 2FA state change: a new session (copying the old one's client

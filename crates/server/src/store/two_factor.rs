@@ -250,3 +250,79 @@ pub async fn lock_row(c: &impl ConnectionTrait, user_id: &str) -> Result<bool, D
         .to_owned();
     Ok(c.execute(&stmt).await?.rows_affected() > 0)
 }
+
+/// What [`complete_challenge_with_totp`] did.
+#[derive(Debug, PartialEq, Eq)]
+pub enum TotpCompletion {
+    /// The challenge is gone, expired or not this user's: nothing written.
+    ChallengeGone,
+    /// The time step was already used (a replay): nothing written.
+    StepUsed,
+    /// Step claimed (lockout cleared), challenge consumed, session inserted.
+    Completed,
+}
+
+/// PostgreSQL only: a sign-in challenge completed by a TOTP code in one statement, so one round
+/// trip and no transaction (a statement is atomic). The challenge row is locked first
+/// (`FOR UPDATE`), so of two concurrent completions the second finds it gone; the step is
+/// claimed only while the challenge is live, and the challenge is deleted and the session
+/// inserted only when the step was claimed. Equivalent to `claim_totp_step`, then
+/// `verifications::consume`, then `sessions::insert` in one transaction (the path SQLite and
+/// MySQL take; MySQL has no data-modifying CTEs, SQLite none either).
+pub async fn complete_challenge_with_totp(
+    c: &impl ConnectionTrait,
+    challenge_id: &str,
+    user_id: &str,
+    factor_id: &str,
+    step: i64,
+    session: &super::sessions::NewSession<'_>,
+) -> Result<TotpCompletion, DbErr> {
+    const SQL: &str = r#"
+WITH ch AS (
+    SELECT "value", "expiresAt" FROM "verification"
+    WHERE "identifier" = $1 ORDER BY "createdAt" DESC LIMIT 1 FOR UPDATE
+), live AS (
+    SELECT 1 FROM ch WHERE "value" = $4 AND "expiresAt" >= $5
+), claimed AS (
+    UPDATE "twoFactor" SET "lastUsedStep" = $2, "failedVerificationCount" = 0, "lockedUntil" = NULL
+    WHERE "id" = $3 AND ("lastUsedStep" IS NULL OR "lastUsedStep" < $2)
+      AND EXISTS (SELECT 1 FROM live)
+    RETURNING 1
+), consumed AS (
+    DELETE FROM "verification" WHERE "identifier" = $1 AND EXISTS (SELECT 1 FROM claimed)
+    RETURNING 1
+), created AS (
+    INSERT INTO "session"
+        ("id", "expiresAt", "token", "createdAt", "updatedAt", "ipAddress", "userAgent", "userId")
+    SELECT $6, $7, $8, $9, $9, $10, $11, $4 WHERE EXISTS (SELECT 1 FROM claimed)
+    RETURNING 1
+)
+SELECT EXISTS (SELECT 1 FROM live) AS "live",
+       EXISTS (SELECT 1 FROM created) AND EXISTS (SELECT 1 FROM consumed) AS "completed"
+"#;
+    let b = backend_of(c);
+    let values: Vec<sea_orm::Value> = vec![
+        challenge_id.into(),
+        step.into(),
+        factor_id.into(),
+        user_id.into(),
+        ts(b, super::now()),
+        session.id.into(),
+        ts(b, session.expires_at),
+        session.token.into(),
+        ts(b, session.now),
+        session.ip_address.into(),
+        session.user_agent.into(),
+    ];
+    let row = c
+        .query_one_raw(sea_orm::Statement::from_sql_and_values(b, SQL, values))
+        .await?
+        .ok_or_else(|| DbErr::RecordNotFound("challenge completion returned no row".into()))?;
+    let live: bool = row.try_get("", "live")?;
+    let completed: bool = row.try_get("", "completed")?;
+    Ok(match (live, completed) {
+        (false, _) => TotpCompletion::ChallengeGone,
+        (true, false) => TotpCompletion::StepUsed,
+        (true, true) => TotpCompletion::Completed,
+    })
+}
