@@ -8,7 +8,7 @@ mod common;
 
 use common::{TestClient, TestServer};
 use portcullis_server::{
-    auth::{backup_codes, totp},
+    auth::backup_codes,
     store::{self, backup_codes as code_rows, two_factor as factors, users},
 };
 use serde_json::{Value, json};
@@ -31,33 +31,7 @@ async fn enrol(s: &TestServer, tag: &str) -> Enrolled {
         .as_str()
         .unwrap()
         .to_string();
-    let en = c
-        .post("/two-factor/enable", json!({"password": PW}))
-        .await
-        .json();
-    let uri = en["totpURI"].as_str().unwrap();
-    let secret = uri
-        .split("secret=")
-        .nth(1)
-        .unwrap()
-        .split('&')
-        .next()
-        .unwrap();
-    let key = totp::base32_decode(secret).unwrap();
-    let step = time::OffsetDateTime::now_utc().unix_timestamp() as u64 / 30;
-    let res = c
-        .post(
-            "/two-factor/verify-totp",
-            json!({"code": totp::code_at(&key, step, 6)}),
-        )
-        .await;
-    assert_eq!(res.status, 200, "{}", res.text);
-    let codes = en["backupCodes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|v| v.as_str().unwrap().to_string())
-        .collect();
+    let codes = common::enrol_totp(&mut c, PW).await.backup_codes;
     Enrolled {
         email,
         user_id,

@@ -196,27 +196,7 @@ async fn cache_follows_user_updates_and_remember_me(s: &TestServer) {
 
 async fn the_two_factor_gate_lets_no_cache_out(s: &TestServer) {
     let (mut a, e) = signed_up(s, "cc-2fa").await;
-    let en = a
-        .post("/two-factor/enable", json!({"password": PW}))
-        .await
-        .json();
-    let uri = en["totpURI"].as_str().unwrap();
-    let secret = uri
-        .split("secret=")
-        .nth(1)
-        .unwrap()
-        .split('&')
-        .next()
-        .unwrap();
-    let key = totp::base32_decode(secret).unwrap();
-    let step = time::OffsetDateTime::now_utc().unix_timestamp() as u64 / 30;
-    let res = a
-        .post(
-            "/two-factor/verify-totp",
-            json!({"code": totp::code_at(&key, step, 6)}),
-        )
-        .await;
-    assert_eq!(res.status, 200, "{}", res.text);
+    let common::TotpEnrolment { key, step, .. } = common::enrol_totp(&mut a, PW).await;
     // Enrolment rotated the session: the cache follows, with twoFactorEnabled.
     let (n, body) = get_session(s, &mut a).await;
     assert_eq!((n, &body["user"]["twoFactorEnabled"]), (0, &json!(true)));

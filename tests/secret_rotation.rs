@@ -42,10 +42,6 @@ fn same_browser(server: &TestServer, jar: &[(String, String)]) -> TestClient {
     c
 }
 
-fn step_now() -> u64 {
-    time::OffsetDateTime::now_utc().unix_timestamp() as u64 / 30
-}
-
 struct Enrolled {
     email: String,
     user_id: String,
@@ -66,33 +62,11 @@ async fn enrol(s: &TestServer, tag: &str) -> Enrolled {
         .as_str()
         .unwrap()
         .to_string();
-    let en = c
-        .post("/two-factor/enable", json!({"password": PW}))
-        .await
-        .json();
-    let uri = en["totpURI"].as_str().unwrap();
-    let secret = uri
-        .split("secret=")
-        .nth(1)
-        .unwrap()
-        .split('&')
-        .next()
-        .unwrap();
-    let key = totp::base32_decode(secret).unwrap();
-    let t0 = step_now();
-    let res = c
-        .post(
-            "/two-factor/verify-totp",
-            json!({"code": totp::code_at(&key, t0, 6)}),
-        )
-        .await;
-    assert_eq!(res.status, 200, "{}", res.text);
-    let codes = en["backupCodes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|v| v.as_str().unwrap().to_string())
-        .collect();
+    let common::TotpEnrolment {
+        key,
+        step: t0,
+        backup_codes: codes,
+    } = common::enrol_totp(&mut c, PW).await;
     Enrolled {
         email,
         user_id,

@@ -438,3 +438,51 @@ macro_rules! on_every_backend_with {
         }
     };
 }
+
+/// A user's TOTP enrolment, confirmed: the authenticator key, the step its first code used
+/// (later codes must use later steps: replays are refused) and the backup codes.
+pub struct TotpEnrolment {
+    pub key: Vec<u8>,
+    pub step: u64,
+    pub backup_codes: Vec<String>,
+}
+
+/// Enables TOTP for `c`'s signed-in user (`password`) and confirms it with the current code.
+pub async fn enrol_totp(c: &mut TestClient, password: &str) -> TotpEnrolment {
+    use portcullis_server::auth::totp;
+    let en = c
+        .post(
+            "/two-factor/enable",
+            serde_json::json!({"password": password}),
+        )
+        .await
+        .json();
+    let uri = en["totpURI"].as_str().expect("enable answers a totpURI");
+    let secret = uri
+        .split("secret=")
+        .nth(1)
+        .unwrap()
+        .split('&')
+        .next()
+        .unwrap();
+    let key = totp::base32_decode(secret).unwrap();
+    let step = time::OffsetDateTime::now_utc().unix_timestamp() as u64 / 30;
+    let res = c
+        .post(
+            "/two-factor/verify-totp",
+            serde_json::json!({"code": totp::code_at(&key, step, 6)}),
+        )
+        .await;
+    assert_eq!(res.status, 200, "{}", res.text);
+    let backup_codes = en["backupCodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap().to_string())
+        .collect();
+    TotpEnrolment {
+        key,
+        step,
+        backup_codes,
+    }
+}

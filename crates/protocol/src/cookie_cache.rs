@@ -17,7 +17,9 @@ use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 use hmac::{Hmac, Mac};
 use serde_json::{Map, Number, Value};
 use sha2::Sha256;
-use time::{Date, Month, OffsetDateTime, PrimitiveDateTime, Time};
+use time::{Date, Month, PrimitiveDateTime, Time};
+
+use crate::model::{from_epoch_ms, iso_ms};
 
 type HmacSha256 = Hmac<Sha256>;
 
@@ -209,7 +211,7 @@ fn mac(secret: &[u8], payload: &Map<String, Value>, expires_at: &Number) -> Hmac
 /// signature is computed over that re-serialization, so it is applied here too.
 fn revive_dates(value: Value) -> Value {
     match value {
-        Value::String(s) => match iso_millis(&s).and_then(format_iso) {
+        Value::String(s) => match iso_millis(&s).and_then(from_epoch_ms).map(iso_ms) {
             Some(canonical) => Value::String(canonical),
             None => Value::String(s),
         },
@@ -271,24 +273,6 @@ pub fn iso_millis(s: &str) -> Option<i64> {
     let midnight = PrimitiveDateTime::new(first, Time::MIDNIGHT).assume_utc();
     let seconds = (day - 1) * 86_400 + hour * 3_600 + minute * 60 + second;
     Some(midnight.unix_timestamp() * 1_000 + seconds * 1_000 + millis)
-}
-
-/// `Date.prototype.toISOString` for years 0–9999.
-fn format_iso(ms: i64) -> Option<String> {
-    let t = OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000).ok()?;
-    if !(0..=9999).contains(&t.year()) {
-        return None;
-    }
-    Some(format!(
-        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z",
-        t.year(),
-        u8::from(t.month()),
-        t.day(),
-        t.hour(),
-        t.minute(),
-        t.second(),
-        t.millisecond()
-    ))
 }
 
 /// Splits a cookie value into the chunks upstream writes when it would not fit one cookie:
@@ -394,11 +378,8 @@ mod tests {
             ("2026-01-01T00:00:00+00:00", None),
             ("２026-01-01T00:00:00Z", None),
         ] {
-            assert_eq!(
-                iso_millis(input).and_then(format_iso).as_deref(),
-                out,
-                "{input}"
-            );
+            let revived = iso_millis(input).and_then(from_epoch_ms).map(iso_ms);
+            assert_eq!(revived.as_deref(), out, "{input}");
         }
         assert_eq!(
             revive_dates(json!({"n":["2026-01-01T00:00:00Z"]})),
