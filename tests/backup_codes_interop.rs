@@ -22,19 +22,11 @@ struct Enrolled {
 }
 
 async fn enrol(s: &TestServer, tag: &str) -> Enrolled {
-    let email = format!(
-        "{tag}-{}@example.com",
-        portcullis_server::auth::tokens::random_alphanumeric(8).to_lowercase()
-    );
-    let mut c = s.client();
-    let user_id = c.sign_up(&email, PW).await.json()["user"]["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let codes = common::enrol_totp(&mut c, PW).await.backup_codes;
+    let mut u = common::sign_up_new(s, tag, PW).await;
+    let codes = common::enrol_totp(&mut u.client, PW).await.backup_codes;
     Enrolled {
-        email,
-        user_id,
+        email: u.email,
+        user_id: u.id,
         codes,
     }
 }

@@ -14,7 +14,7 @@ mod common;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use common::{TestClient, TestServer};
-use portcullis_server::auth::{tokens::random_alphanumeric, totp};
+use portcullis_server::auth::totp;
 use serde_json::{Value, json};
 
 const PW: &str = "password123";
@@ -28,19 +28,9 @@ async fn statements<T>(s: &TestServer, f: impl AsyncFnOnce() -> T) -> (u64, T) {
     (s.state.db.statement_count() - before, out)
 }
 
-fn email(tag: &str) -> String {
-    format!(
-        "{tag}-{}@example.com",
-        random_alphanumeric(8).to_lowercase()
-    )
-}
-
 async fn signed_up(s: &TestServer, tag: &str) -> (TestClient, String) {
-    let mut c = s.client();
-    let e = email(tag);
-    let res = c.sign_up(&e, PW).await;
-    assert_eq!(res.status, 200, "{}", res.text);
-    (c, e)
+    let u = common::sign_up_new(s, tag, PW).await;
+    (u.client, u.email)
 }
 
 /// The JSON inside a `session_data` cookie value.
@@ -233,7 +223,7 @@ async fn expiry_version_and_off(s: &TestServer) {
         ])
         .await;
     let mut a = short.client();
-    let e = email("cc-exp");
+    let e = common::unique_email("cc-exp");
     assert_eq!(a.sign_up(&e, PW).await.status, 200);
     assert_eq!(get_session(&short, &mut a).await.0, 0);
     tokio::time::sleep(std::time::Duration::from_millis(1_100)).await;

@@ -88,9 +88,13 @@ async fn legacy_scrypt_rehashed_to_argon2id(s: &TestServer) {
 /// A user with 2FA is rehashed too: the password was proven, the challenge is separate.
 async fn rehash_happens_before_the_two_factor_challenge(s: &TestServer) {
     let (email, id) = sign_up(s, "rehash-2fa").await;
+    let user = portcullis_server::store::users::find_by_id(&s.state.db.conn, &id)
+        .await
+        .unwrap()
+        .unwrap();
     portcullis_server::store::users::set_two_factor_enabled(
         &s.state.db.conn,
-        &id,
+        &user,
         true,
         store::now(),
     )

@@ -53,23 +53,15 @@ struct Enrolled {
 
 /// Signs up and enables TOTP (verified) on `s`.
 async fn enrol(s: &TestServer, tag: &str) -> Enrolled {
-    let email = format!(
-        "{tag}-{}@example.com",
-        portcullis_server::auth::tokens::random_alphanumeric(8).to_lowercase()
-    );
-    let mut c = s.client();
-    let user_id = c.sign_up(&email, PW).await.json()["user"]["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let mut u = common::sign_up_new(s, tag, PW).await;
     let common::TotpEnrolment {
         key,
         step: t0,
         backup_codes: codes,
-    } = common::enrol_totp(&mut c, PW).await;
+    } = common::enrol_totp(&mut u.client, PW).await;
     Enrolled {
-        email,
-        user_id,
+        email: u.email,
+        user_id: u.id,
         key,
         t0,
         codes,

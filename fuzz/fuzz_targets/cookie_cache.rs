@@ -19,7 +19,7 @@ fuzz_target!(|data: &[u8]| {
     if let Some(d) = decode(input, &[SECRET]) {
         assert!(decode(input, &[OTHER_SECRET]).is_none());
         assert!(decode(input, &[OTHER_SECRET, SECRET]).is_some());
-        let _ = parse_payload(&d.payload);
+        let _ = parse_payload(&d);
         if d.expires_at.fract() == 0.0 && d.expires_at.abs() < 9e15 {
             let again = encode(&d.payload, d.expires_at as i64, SECRET);
             let back = decode(&again, &[SECRET]).expect("a re-encoded payload verifies");

@@ -439,6 +439,30 @@ macro_rules! on_every_backend_with {
     };
 }
 
+/// A fresh address `<tag>-<8 random>@example.com`.
+pub fn unique_email(tag: &str) -> String {
+    format!(
+        "{tag}-{}@example.com",
+        portcullis_server::auth::tokens::random_alphanumeric(8).to_lowercase()
+    )
+}
+
+/// A user just signed up on `s` with a [`unique_email`], and the browser holding its session.
+pub struct NewUser {
+    pub client: TestClient,
+    pub email: String,
+    pub id: String,
+}
+
+pub async fn sign_up_new(s: &TestServer, tag: &str, password: &str) -> NewUser {
+    let mut client = s.client();
+    let email = unique_email(tag);
+    let res = client.sign_up(&email, password).await;
+    assert_eq!(res.status, 200, "{}", res.text);
+    let id = res.json()["user"]["id"].as_str().unwrap().to_string();
+    NewUser { client, email, id }
+}
+
 /// A user's TOTP enrolment, confirmed: the authenticator key, the step its first code used
 /// (later codes must use later steps: replays are refused) and the backup codes.
 pub struct TotpEnrolment {

@@ -126,13 +126,19 @@ export async function dbChecks(snap, users, ledger, secret) {
 	}
 	ledger.checked("session rows: handed out by sign-up/sign-in without 2FA/a verified second factor/rotation, alive exactly as the client's model", snap.session.length);
 
+	/** `rows` grouped by `userId`; a row whose user is gone is an `orphanKind` violation. */
+	const rowsByUser = (rows, orphanKind) => {
+		const byUser = new Map();
+		for (const r of rows) {
+			if (!userRows.has(r.userId)) v(orphanKind, { id: r.id });
+			byUser.set(r.userId, [...(byUser.get(r.userId) ?? []), r]);
+		}
+		return byUser;
+	};
+
 	// twoFactor: one row per user with a factor; verified, lockout counter, last step and the
 	// encrypted list as the model.
-	const factorsOf = new Map();
-	for (const f of snap.twoFactor) {
-		if (!userRows.has(f.userId)) v("orphan-two-factor", { id: f.id });
-		factorsOf.set(f.userId, [...(factorsOf.get(f.userId) ?? []), f]);
-	}
+	const factorsOf = rowsByUser(snap.twoFactor, "orphan-two-factor");
 	for (const u of model.values()) {
 		const rows = factorsOf.get(u.id) ?? [];
 		if (rows.length > 1) v("two-factor-rows", { user: u.idx, count: rows.length });
@@ -160,11 +166,7 @@ export async function dbChecks(snap, users, ledger, secret) {
 	ledger.checked("twoFactor rows: ≤1 per user, verified, failedVerificationCount, lockedUntil, lastUsedStep, decrypted backupCodes = issued − accepted", snap.twoFactor.length);
 
 	// twoFactorBackupCode: the current set's hashes, spent exactly where a spend was accepted.
-	const codeRowsOf = new Map();
-	for (const c of snap.twoFactorBackupCode) {
-		if (!userRows.has(c.userId)) v("orphan-backup-code-row", { id: c.id });
-		codeRowsOf.set(c.userId, [...(codeRowsOf.get(c.userId) ?? []), c]);
-	}
+	const codeRowsOf = rowsByUser(snap.twoFactorBackupCode, "orphan-backup-code-row");
 	for (const u of model.values()) {
 		const rows = codeRowsOf.get(u.id) ?? [];
 		if (!u.factor) {

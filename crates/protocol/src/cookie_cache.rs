@@ -50,6 +50,20 @@ pub struct Cached {
     pub version: String,
     /// The embedded session's `expiresAt`, ms epoch.
     pub session_expires_at: i64,
+    /// The cookie's own expiry `E`, ms epoch.
+    pub expires_at: f64,
+}
+
+impl Cached {
+    /// Whether this cookie may answer `/get-session` for the signed session `token` at `now_ms`:
+    /// same token, the configured `version`, neither the cookie nor the embedded session expired
+    /// (better-auth: dist/api/routes/session.mjs getSession).
+    pub fn answers(&self, token: &str, version: &str, now_ms: i64) -> bool {
+        self.token == token
+            && self.version == version
+            && self.expires_at >= now_ms as f64
+            && self.session_expires_at >= now_ms
+    }
 }
 
 /// The payload `P` for a session and user as `/get-session` would return them.
@@ -110,9 +124,10 @@ pub fn decode(value: &str, secrets: &[&[u8]]) -> Option<Decoded> {
     })
 }
 
-/// `cookieCachePayloadSchema` (loose): `session` and `user` objects with their core fields,
-/// `updatedAt` a number, `version` an optional string.
-pub fn parse_payload(p: &Map<String, Value>) -> Option<Cached> {
+/// `cookieCachePayloadSchema` (loose) on a verified cookie's payload: `session` and `user`
+/// objects with their core fields, `updatedAt` a number, `version` an optional string.
+pub fn parse_payload(decoded: &Decoded) -> Option<Cached> {
+    let p = &decoded.payload;
     let session = p.get("session")?.as_object()?;
     let user = p.get("user")?.as_object()?;
     p.get("updatedAt")?.as_number()?;
@@ -153,6 +168,7 @@ pub fn parse_payload(p: &Map<String, Value>) -> Option<Cached> {
         user,
         version,
         session_expires_at,
+        expires_at: decoded.expires_at,
     })
 }
 
@@ -323,7 +339,7 @@ mod tests {
         assert_eq!(d.payload, sample());
         assert_eq!(d.expires_at, 1_764_929_100_000.0);
         assert!(decode(&value, &[b"other"]).is_none());
-        let c = parse_payload(&d.payload).unwrap();
+        let c = parse_payload(&d).unwrap();
         assert_eq!((c.token.as_str(), c.version.as_str()), ("tok", "1"));
         // Answered in zod's shape order, extra keys after.
         let keys = |m: &Map<String, Value>| m.keys().cloned().collect::<Vec<_>>().join(",");

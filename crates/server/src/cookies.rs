@@ -5,6 +5,7 @@ use portcullis_entity::{session, user};
 use portcullis_protocol::{
     cookie_cache,
     cookies::{CookieAttrs, CookieNames, SetCookie, chunk_index, get_chunked_cookie},
+    model::to_epoch_ms,
     signed::{sign_value, verify_signed_value},
 };
 
@@ -123,8 +124,7 @@ impl CookieSet {
         dont_remember: bool,
     ) {
         let Some(cache) = &self.cache else { return };
-        let now = crate::store::now();
-        let now_ms = (now.unix_timestamp_nanos() / 1_000_000) as i64;
+        let now_ms = to_epoch_ms(crate::store::now());
         let max_age = (!dont_remember).then_some(cache.max_age);
         let expires_at = now_ms + max_age.unwrap_or(60) * 1_000;
         let (Ok(session), Ok(user)) = (
@@ -170,26 +170,17 @@ impl CookieSet {
             return CacheCookie::Absent;
         };
         let secrets: Vec<&[u8]> = self.verifying.iter().map(Vec::as_slice).collect();
-        let verified = cookie_cache::decode(&raw, &secrets).and_then(|decoded| {
-            cookie_cache::parse_payload(&decoded.payload).map(|cached| CachedCookie {
-                cached,
-                expires_at: decoded.expires_at,
-            })
-        });
-        verified.map_or(CacheCookie::Invalid, |c| CacheCookie::Valid(Box::new(c)))
+        match cookie_cache::decode(&raw, &secrets).and_then(|d| cookie_cache::parse_payload(&d)) {
+            Some(cached) => CacheCookie::Valid(Box::new(cached)),
+            None => CacheCookie::Invalid,
+        }
     }
 
-    /// Whether a verified cache cookie may answer for `token` now: same token, the configured
-    /// version, neither the cookie nor the embedded session expired (better-auth:
-    /// dist/api/routes/session.mjs getSession).
-    pub fn cache_answers(&self, c: &CachedCookie, token: &str, now_ms: i64) -> bool {
-        let Some(cache) = &self.cache else {
-            return false;
-        };
-        c.cached.token == token
-            && c.cached.version == cache.version
-            && c.expires_at >= now_ms as f64
-            && c.cached.session_expires_at >= now_ms
+    /// Whether a verified cache cookie may answer for the signed session `token` now.
+    pub fn cache_answers(&self, cached: &cookie_cache::Cached, token: &str) -> bool {
+        self.cache.as_ref().is_some_and(|cache| {
+            cached.answers(token, &cache.version, to_epoch_ms(crate::store::now()))
+        })
     }
 
     /// deleteSessionCookie: expire `session_token`, `session_data` (and any `session_data.N`
@@ -226,14 +217,7 @@ pub enum CacheCookie {
     Absent,
     /// Present but malformed, unsigned or signed with an unknown secret.
     Invalid,
-    Valid(Box<CachedCookie>),
-}
-
-/// A verified `session_data` cookie.
-pub struct CachedCookie {
-    pub cached: cookie_cache::Cached,
-    /// The cookie's own expiry, ms epoch.
-    pub expires_at: f64,
+    Valid(Box<cookie_cache::Cached>),
 }
 
 #[cfg(test)]

@@ -172,21 +172,14 @@ pub async fn get_session_cached(
     if !opts.disable_cookie_cache {
         match cookies.read_cache(req.header("cookie")) {
             CacheCookie::Absent => {}
-            CacheCookie::Valid(c) => {
-                let now = store::now();
-                let now_ms = (now.unix_timestamp_nanos() / 1_000_000) as i64;
-                if cookies.cache_answers(&c, &token, now_ms) {
-                    let cached = c.cached;
-                    return Ok((
-                        Some(Answer::Cached {
-                            session: cached.session,
-                            user: cached.user,
-                        }),
-                        jar,
-                    ));
-                }
-                jar.expire(cookies.expired(&cookies.names.session_data));
+            CacheCookie::Valid(cached) if cookies.cache_answers(&cached, &token) => {
+                let answer = Answer::Cached {
+                    session: cached.session,
+                    user: cached.user,
+                };
+                return Ok((Some(answer), jar));
             }
+            CacheCookie::Valid(_) => jar.expire(cookies.expired(&cookies.names.session_data)),
             CacheCookie::Invalid => jar.expire(cookies.expired(&cookies.names.session_data)),
         }
     }

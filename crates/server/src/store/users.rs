@@ -132,21 +132,26 @@ pub async fn update(
     Ok(())
 }
 
-/// Sets `twoFactorEnabled` (the two-factor plugin's user column).
+/// Sets `twoFactorEnabled` (the two-factor plugin's user column) and returns the row as written,
+/// without reading it back (the session cookie cache carries it).
 pub async fn set_two_factor_enabled(
     c: &impl ConnectionTrait,
-    id: &str,
+    u: &user::Model,
     enabled: bool,
     now: OffsetDateTime,
-) -> Result<(), DbErr> {
+) -> Result<user::Model, DbErr> {
     let stmt = Query::update()
         .table(user::Entity)
         .value(user::Column::TwoFactorEnabled, enabled)
         .value(user::Column::UpdatedAt, ts(backend_of(c), now))
-        .and_where(user::Column::Id.eq(id))
+        .and_where(user::Column::Id.eq(&u.id))
         .to_owned();
     c.execute(&stmt).await?;
-    Ok(())
+    Ok(user::Model {
+        two_factor_enabled: Some(enabled),
+        updated_at: now.into(),
+        ..u.clone()
+    })
 }
 
 /// Write-locks the user's row for the rest of the transaction with a no-op update, so changes to

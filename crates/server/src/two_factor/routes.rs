@@ -166,15 +166,11 @@ pub async fn disable(state: web::Data<AppState>, req: AuthRequest) -> ApiResult<
     let current = session::require(&state, &req, &mut jar).await?;
     check_password(&state, &req, &current.user.id).await?;
     let txn = state.db.conn.begin().await?;
-    crate::store::users::set_two_factor_enabled(&txn, &current.user.id, false, store::now())
-        .await?;
+    let now = store::now();
+    let updated =
+        crate::store::users::set_two_factor_enabled(&txn, &current.user, false, now).await?;
     factors::delete_by_user(&txn, &current.user.id).await?;
-    code_rows::replace_all(&txn, &current.user.id, &[], store::now()).await?;
-    let updated = portcullis_entity::user::Model {
-        two_factor_enabled: Some(false),
-        updated_at: store::now().into(),
-        ..current.user.clone()
-    };
+    code_rows::replace_all(&txn, &current.user.id, &[], now).await?;
     session::rotate(&state, &txn, &req, &current.session, &updated, &mut jar).await?;
     let names = &state.cookies.names;
     if let Some(value) = state.cookies.read_signed(&req.cookies, &names.trust_device) {

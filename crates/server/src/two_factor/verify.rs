@@ -383,14 +383,7 @@ pub async fn enable_and_rotate(
     user: &user::Model,
     jar: &mut CookieJar,
 ) -> ApiResult<(user::Model, session_row::Model)> {
-    let now = store::now();
-    users::set_two_factor_enabled(c, &user.id, true, now).await?;
-    // The row as just written, without reading it back.
-    let updated = user::Model {
-        two_factor_enabled: Some(true),
-        updated_at: now.into(),
-        ..user.clone()
-    };
+    let updated = users::set_two_factor_enabled(c, user, true, store::now()).await?;
     let new_session = session::rotate(state, c, req, old, &updated, jar).await?;
     Ok((updated, new_session))
 }
