@@ -7,8 +7,8 @@
 //! - verify-totp on a sign-in challenge: challenge + user + twoFactor in one read, the attempt
 //!   gate taken with `DELETE … RETURNING`, the TOTP step claimed and the lockout cleared in one
 //!   `UPDATE`, the challenge consumed with `DELETE … RETURNING`, the session inserted: 5, the
-//!   last three in a transaction. PostgreSQL does those three in one statement (no transaction):
-//!   3. MySQL has no `RETURNING`, so each take there is read + delete + delete-duplicates (+4).
+//!   last three in a transaction. MySQL has no `RETURNING`, so each take there is read + delete +
+//!   delete-duplicates (+4).
 //! - Better Auth 1.7.25 runs 2 statements for get-session and 14 for the verify-totp success
 //!   (issue #7's measurement on its Kysely adapter).
 
@@ -79,14 +79,7 @@ pub(crate) async fn query_count_hot_routes(t: &Tf) {
 
     let (n, res) = statements(t, async || verify_totp(&mut c, &e.auth.code(t0 + 1)).await).await;
     assert_eq!(res.status, 200, "{}", res.text);
-    // PostgreSQL: step claim, challenge consumption and session insert are one statement
-    // (data-modifying CTEs), without a transaction. The others: the three in a transaction.
-    let completing = if t.s.backend == Backend::Postgres {
-        3
-    } else {
-        5 + takes(t, 2)
-    };
-    assert_eq!(n, completing, "verify-totp completing a challenge");
+    assert_eq!(n, 5 + takes(t, 2), "verify-totp completing a challenge");
 
     let mut c = challenge(t, &u.email, &["totp"]).await;
     let wrong = e.auth.wrong_code();

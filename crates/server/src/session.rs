@@ -38,9 +38,8 @@ pub async fn create(
     Ok(row)
 }
 
-/// The row [`create`] would insert, not yet stored (a caller that inserts it in a statement of
-/// its own): fresh id and token, the request's client IP and user agent.
-pub fn prepare(
+/// The row [`create`] inserts: fresh id and token, the request's client IP and user agent.
+fn prepare(
     state: &AppState,
     req: &AuthRequest,
     user_id: &str,
@@ -53,8 +52,8 @@ pub fn prepare(
     new_row(state, user_id, dont_remember, ip, ua)
 }
 
-/// The columns of a prepared row, for `sessions::insert` and its kin.
-pub fn as_new(row: &session::Model) -> sessions::NewSession<'_> {
+/// The columns of a prepared row, for `sessions::insert`.
+fn as_new(row: &session::Model) -> sessions::NewSession<'_> {
     sessions::NewSession {
         id: &row.id,
         token: &row.token,

@@ -11,7 +11,7 @@ use portcullis_protocol::{
     },
     validate::{Schema, schemas},
 };
-use sea_orm::{DatabaseTransaction, DbBackend, TransactionTrait};
+use sea_orm::{DatabaseTransaction, TransactionTrait};
 
 use super::{
     delivery,
@@ -248,14 +248,6 @@ pub async fn verify_totp(state: web::Data<AppState>, req: AuthRequest) -> ApiRes
     // One transaction: the step claimed, enrolment finished, the challenge completed. A fault
     // anywhere leaves the step unclaimed and the challenge pending.
     let finished = async {
-        if let Mode::Challenge(ch) = &mode
-            && factor.verified == Some(true)
-            && req.bool_field("trustDevice") != Some(true)
-            && state.db.conn.get_database_backend() == DbBackend::Postgres
-        {
-            return verify::complete_with_totp(&state, &req, ch, &factor.id, step as i64, jar)
-                .await;
-        }
         let txn = state.db.conn.begin().await?;
         // Beyond Better Auth: a step is accepted once (RFC 6238 §5.2); a replay is an invalid
         // code. A success on sign-in also clears the lockout counter, in the same statement.

@@ -268,39 +268,6 @@ pub async fn complete(
     }
 }
 
-/// PostgreSQL: [`complete`] for a sign-in challenge answered by a TOTP code, together with the
-/// step claim (and lockout reset), in one statement (`factors::complete_challenge_with_totp`):
-/// one round trip instead of a transaction of three statements. `None`: the step was already
-/// used, nothing written. The caller leaves trusting the device to [`complete`].
-pub async fn complete_with_totp(
-    state: &AppState,
-    req: &AuthRequest,
-    ch: &Challenge,
-    factor_id: &str,
-    step: i64,
-    jar: CookieJar,
-) -> ApiResult<Option<Reply>> {
-    let row = session::prepare(state, req, &ch.user.id, dont_remember(state, req));
-    let outcome = factors::complete_challenge_with_totp(
-        &state.db.conn,
-        &ch.id,
-        &ch.user.id,
-        factor_id,
-        step,
-        &session::as_new(&row),
-    )
-    .await?;
-    match outcome {
-        factors::TotpCompletion::ChallengeGone => Err(challenge_gone(state, jar)),
-        factors::TotpCompletion::StepUsed => Ok(None),
-        factors::TotpCompletion::Completed => {
-            finish_challenge(state, &state.db.conn, req, ch, row, jar)
-                .await
-                .map(Some)
-        }
-    }
-}
-
 /// The sign-in was not remembered (a valid `dont_remember` cookie came with the challenge).
 fn dont_remember(state: &AppState, req: &AuthRequest) -> bool {
     let cookies = &state.cookies;
