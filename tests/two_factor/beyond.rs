@@ -5,6 +5,7 @@ use futures_util::future::join_all;
 use super::common::TestClient;
 use super::support::*;
 use super::upstream_attempts_lockout::LOCKED;
+use portcullis_entity::two_factor;
 
 // ================================================================ beyond Better Auth: TOTP replay, concurrency, shared cap
 
@@ -209,4 +210,49 @@ pub(crate) async fn beyond_lockout_blocks_every_factor(t: &Tf) {
     verify_otp(&mut c, &otp)
         .await
         .assert_error(429, "ACCOUNT_TEMPORARILY_LOCKED", LOCKED);
+}
+
+/// Refusals that come before the attempt gate spend no attempt: a locked account (429) on both
+/// factors, and verify-totp on a factor that is not verified (400). On PostgreSQL the challenge
+/// read takes the attempt counter in the same statement, only when the route will get as far as
+/// the gate (store::challenges::find_taking_attempt); this fails if it takes it in either case.
+pub(crate) async fn beyond_refusals_before_the_gate_keep_the_attempts(t: &Tf) {
+    let tu = totp_user(t, "gate").await;
+    let mut c = challenge(t, &tu.u.email, &["totp"]).await;
+    let wrong = tu.auth.wrong_code();
+    let id = &tu.u.id;
+    let now = time::OffsetDateTime::now_utc();
+
+    let locked_until = db::ts(t, now + time::Duration::minutes(10));
+    db::set_two_factor(t, id, two_factor::Column::LockedUntil, locked_until).await;
+    for _ in 0..6 {
+        verify_totp(&mut c, &wrong)
+            .await
+            .assert_error(429, "ACCOUNT_TEMPORARILY_LOCKED", LOCKED);
+        verify_backup(&mut c, "0000-0000").await.assert_error(
+            429,
+            "ACCOUNT_TEMPORARILY_LOCKED",
+            LOCKED,
+        );
+    }
+    // An expired lock is cleared and the attempt goes on.
+    let expired = db::ts(t, now - time::Duration::minutes(1));
+    db::set_two_factor(t, id, two_factor::Column::LockedUntil, expired).await;
+
+    db::set_two_factor(t, id, two_factor::Column::Verified, false.into()).await;
+    for _ in 0..6 {
+        verify_totp(&mut c, &wrong)
+            .await
+            .assert_error(400, "TOTP_NOT_ENABLED", "TOTP not enabled");
+    }
+    db::set_two_factor(t, id, two_factor::Column::Verified, true.into()).await;
+
+    // All five attempts are left: four wrong codes, then the right one.
+    for _ in 0..4 {
+        verify_totp(&mut c, &wrong)
+            .await
+            .assert_error(401, "INVALID_CODE", "Invalid code");
+    }
+    let res = verify_totp(&mut c, &tu.auth.code(tu.t0 + 1)).await;
+    assert_eq!(res.status, 200, "{}", res.text);
 }

@@ -222,6 +222,7 @@ two_factor_scenarios!(
     beyond_same_challenge_verified_by_10_at_once_yields_one_session: NO_OTP,
     beyond_attempt_cap_is_shared_by_totp_and_backup_codes: NO_OTP,
     beyond_lockout_blocks_every_factor: OTP,
+    beyond_refusals_before_the_gate_keep_the_attempts: NO_OTP,
     // flows
     flow_totp_enable_verify_sign_out_sign_in: OTP,
     flow_otp: OTP,

@@ -122,7 +122,7 @@ impl ResponseError for ApiError {
 /// Whether a database error means "the database is not reachable right now" (no connection could
 /// be had, the connection broke, the server is shutting down) rather than a fault in the request
 /// or in Portcullis: those requests answer 503 instead of 500.
-fn db_unavailable(e: &sea_orm::DbErr) -> bool {
+pub(crate) fn db_unavailable(e: &sea_orm::DbErr) -> bool {
     use sea_orm::{DbErr, RuntimeErr, sqlx::Error as Sqlx};
     match e {
         DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => true,

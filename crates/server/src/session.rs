@@ -39,7 +39,7 @@ pub async fn create(
 }
 
 /// The row [`create`] inserts: fresh id and token, the request's client IP and user agent.
-fn prepare(
+pub fn prepare(
     state: &AppState,
     req: &AuthRequest,
     user_id: &str,
@@ -53,7 +53,7 @@ fn prepare(
 }
 
 /// The columns of a prepared row, for `sessions::insert`.
-fn as_new(row: &session::Model) -> sessions::NewSession<'_> {
+pub fn as_new(row: &session::Model) -> sessions::NewSession<'_> {
     sessions::NewSession {
         id: &row.id,
         token: &row.token,

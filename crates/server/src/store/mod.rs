@@ -4,6 +4,7 @@
 
 pub mod accounts;
 pub mod backup_codes;
+pub mod challenges;
 pub mod sessions;
 pub mod two_factor;
 pub mod users;

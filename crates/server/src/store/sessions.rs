@@ -2,7 +2,8 @@
 
 use portcullis_entity::{session, user};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, sea_query::Query,
+    ColumnTrait, ConnectionTrait, DbBackend, DbErr, EntityTrait, QueryFilter, QueryOrder, Value,
+    sea_query::Query,
 };
 use time::OffsetDateTime;
 
@@ -18,24 +19,41 @@ pub struct NewSession<'a> {
     pub now: OffsetDateTime,
 }
 
+/// The columns [`insert_values`] fills, in order.
+pub const COLUMNS: [session::Column; 8] = [
+    session::Column::Id,
+    session::Column::ExpiresAt,
+    session::Column::Token,
+    session::Column::CreatedAt,
+    session::Column::UpdatedAt,
+    session::Column::IpAddress,
+    session::Column::UserAgent,
+    session::Column::UserId,
+];
+
+/// The bind values of a new row, in [`COLUMNS`] order (shared with the PostgreSQL statements
+/// that insert a session while completing a challenge, store::challenges).
+pub fn insert_values(b: DbBackend, s: &NewSession<'_>) -> [Value; 8] {
+    [
+        s.id.into(),
+        ts(b, s.expires_at),
+        s.token.into(),
+        ts(b, s.now),
+        ts(b, s.now),
+        s.ip_address.into(),
+        s.user_agent.into(),
+        s.user_id.into(),
+    ]
+}
+
 pub async fn insert(c: &impl ConnectionTrait, s: &NewSession<'_>) -> Result<(), DbErr> {
-    let b = backend_of(c);
+    let values = insert_values(backend_of(c), s);
     super::insert_row(
         c,
         session::Entity,
-        vec![
-            (session::Column::Id, s.id.into()),
-            (session::Column::ExpiresAt, ts(b, s.expires_at)),
-            (session::Column::Token, s.token.into()),
-            (session::Column::CreatedAt, ts(b, s.now)),
-            (session::Column::UpdatedAt, ts(b, s.now)),
-            (session::Column::IpAddress, s.ip_address.into()),
-            (session::Column::UserAgent, s.user_agent.into()),
-            (session::Column::UserId, s.user_id.into()),
-        ],
+        COLUMNS.into_iter().zip(values).collect(),
     )
-    .await?;
-    Ok(())
+    .await
 }
 
 /// The session with this token and its user, in one statement.

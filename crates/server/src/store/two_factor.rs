@@ -1,9 +1,9 @@
 //! `twoFactor` rows (better-auth: dist/plugins/two-factor/schema.mjs). One per user.
 
-use portcullis_entity::{two_factor, user, verification};
+use portcullis_entity::two_factor;
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, FromQueryResult, Iterable, QueryFilter,
-    sea_query::{Alias, Expr, ExprTrait, Order, Query, SelectStatement},
+    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter,
+    sea_query::{Expr, ExprTrait, Query},
 };
 use time::OffsetDateTime;
 
@@ -17,66 +17,6 @@ pub async fn find_by_user(
         .filter(two_factor::Column::UserId.eq(user_id))
         .one(c)
         .await
-}
-
-/// A pending sign-in challenge with its user and that user's `twoFactor` row.
-pub struct ChallengeRow {
-    pub verification: verification::Model,
-    pub user: user::Model,
-    pub factor: Option<two_factor::Model>,
-}
-
-/// The newest `verification` row for the challenge `identifier`, joined with the user it names
-/// (`value` = user id) and the user's `twoFactor` row: one statement where verifyTwoFactor reads
-/// three (better-auth: dist/plugins/two-factor/verify-two-factor.mjs). None when the row or its
-/// user is gone.
-pub async fn find_challenge(
-    c: &impl ConnectionTrait,
-    identifier: &str,
-) -> Result<Option<ChallengeRow>, DbErr> {
-    let mut q = Query::select();
-    select_prefixed::<verification::Entity>(&mut q, "v_");
-    select_prefixed::<user::Entity>(&mut q, "u_");
-    select_prefixed::<two_factor::Entity>(&mut q, "f_");
-    q.from(verification::Entity)
-        .inner_join(
-            user::Entity,
-            Expr::col((user::Entity, user::Column::Id))
-                .equals((verification::Entity, verification::Column::Value)),
-        )
-        .left_join(
-            two_factor::Entity,
-            Expr::col((two_factor::Entity, two_factor::Column::UserId))
-                .equals((user::Entity, user::Column::Id)),
-        )
-        .and_where(
-            Expr::col((verification::Entity, verification::Column::Identifier)).eq(identifier),
-        )
-        .order_by(
-            (verification::Entity, verification::Column::CreatedAt),
-            Order::Desc,
-        )
-        .limit(1);
-    let Some(row) = c.query_one(&q).await? else {
-        return Ok(None);
-    };
-    Ok(Some(ChallengeRow {
-        verification: verification::Model::from_query_result(&row, "v_")?,
-        user: user::Model::from_query_result(&row, "u_")?,
-        factor: two_factor::Model::from_query_result_optional(&row, "f_")?,
-    }))
-}
-
-/// Selects every column of `E` as `<prefix><column>`, as `Model::from_query_result(row, prefix)`
-/// reads them.
-fn select_prefixed<E: EntityTrait>(q: &mut SelectStatement, prefix: &str) {
-    use sea_orm::IdenStatic;
-    for col in E::Column::iter() {
-        q.expr_as(
-            Expr::col((E::default(), col)),
-            Alias::new(format!("{prefix}{}", col.as_str())),
-        );
-    }
 }
 
 /// Creates the row, or replaces secret and codes of an existing one (a re-enable while pending).

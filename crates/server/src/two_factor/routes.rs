@@ -3,6 +3,7 @@
 //! backup-codes/index.mjs (generate-backup-codes, verify-backup-code).
 
 use actix_web::{http::StatusCode, web};
+use portcullis_entity::two_factor;
 use portcullis_protocol::{
     error::{ErrorBody, ErrorCode},
     model::{
@@ -11,7 +12,7 @@ use portcullis_protocol::{
     },
     validate::{Schema, schemas},
 };
-use sea_orm::{DatabaseTransaction, TransactionTrait};
+use sea_orm::{DatabaseTransaction, DbBackend, TransactionTrait};
 
 use super::{
     delivery,
@@ -215,7 +216,15 @@ pub async fn get_totp_uri(state: web::Data<AppState>, req: AuthRequest) -> ApiRe
 pub async fn verify_totp(state: web::Data<AppState>, req: AuthRequest) -> ApiResult<Reply> {
     validate(&req, &schemas::TWO_FACTOR_VERIFY_TOTP)?;
     let mut jar = CookieJar::new();
-    let mode = verify::resolve(&state, &req, &mut jar).await?;
+    let mode = verify::resolve(
+        &state,
+        &req,
+        &mut jar,
+        verify::Gate::Attempt {
+            require_verified: true,
+        },
+    )
+    .await?;
     let user_id = mode.user().id.clone();
     let factor = mode
         .factor(&state)
@@ -245,41 +254,52 @@ pub async fn verify_totp(state: web::Data<AppState>, req: AuthRequest) -> ApiRes
     let Some(step) = totp::verify(&key, code, now, tf.totp_digits, tf.totp_period) else {
         return Err(verify::fail(&state, &mode, attempt.as_ref(), ErrorCode::InvalidCode).await);
     };
-    // One transaction: the step claimed, enrolment finished, the challenge completed. A fault
-    // anywhere leaves the step unclaimed and the challenge pending.
-    let finished = async {
-        let txn = state.db.conn.begin().await?;
-        // Beyond Better Auth: a step is accepted once (RFC 6238 §5.2); a replay is an invalid
-        // code. A success on sign-in also clears the lockout counter, in the same statement.
-        if !factors::claim_totp_step(&txn, &factor.id, step as i64, mode.is_sign_in()).await? {
-            txn.rollback().await?;
-            return Ok(None);
+    let finished = match &mode {
+        // PostgreSQL, a verified factor completing a sign-in without trustDevice: one statement.
+        Mode::Challenge(ch)
+            if factor.verified == Some(true)
+                && req.bool_field("trustDevice") != Some(true)
+                && state.db.backend() == DbBackend::Postgres =>
+        {
+            verify::complete_with_totp(&state, &req, ch, &factor.id, step as i64, jar).await
         }
-        if factor.verified != Some(true) {
-            if let Mode::Session(current) = &mode
-                && current.user.two_factor_enabled != Some(true)
-            {
-                verify::enable_and_rotate(
-                    &state,
-                    &txn,
-                    &req,
-                    &current.session,
-                    &current.user,
-                    &mut jar,
-                )
-                .await?;
-            }
-            factors::set_verified(&txn, &factor.id).await?;
-        }
-        let reply = verify::complete(&state, &txn, &req, &mode, jar).await?;
-        txn.commit().await?;
-        Ok(Some(reply))
-    }
-    .await;
+        _ => finish_totp(&state, &req, &mode, &factor, step as i64, jar).await,
+    };
     match verify::restore_on_error(&state, attempt.as_ref(), finished).await? {
         Some(reply) => Ok(reply),
         None => Err(verify::fail(&state, &mode, attempt.as_ref(), ErrorCode::InvalidCode).await),
     }
+}
+
+/// One transaction: the step claimed, enrolment finished, the challenge completed. A fault
+/// anywhere leaves the step unclaimed and the challenge pending. None when the step was used.
+async fn finish_totp(
+    state: &AppState,
+    req: &AuthRequest,
+    mode: &Mode,
+    factor: &two_factor::Model,
+    step: i64,
+    mut jar: CookieJar,
+) -> ApiResult<Option<Reply>> {
+    let txn = state.db.conn.begin().await?;
+    // Beyond Better Auth: a step is accepted once (RFC 6238 §5.2); a replay is an invalid code.
+    // A success on sign-in also clears the lockout counter, in the same statement.
+    if !factors::claim_totp_step(&txn, &factor.id, step, mode.is_sign_in()).await? {
+        txn.rollback().await?;
+        return Ok(None);
+    }
+    if factor.verified != Some(true) {
+        if let Mode::Session(current) = mode
+            && current.user.two_factor_enabled != Some(true)
+        {
+            verify::enable_and_rotate(state, &txn, req, &current.session, &current.user, &mut jar)
+                .await?;
+        }
+        factors::set_verified(&txn, &factor.id).await?;
+    }
+    let reply = verify::complete(state, &txn, req, mode, jar).await?;
+    txn.commit().await?;
+    Ok(Some(reply))
 }
 
 /// `POST /two-factor/send-otp`: a numeric code, stored hashed (Better Auth's `storeOTP:
@@ -294,7 +314,7 @@ pub async fn send_otp(state: web::Data<AppState>, req: AuthRequest) -> ApiResult
         ));
     }
     let mut jar = CookieJar::new();
-    let mode = verify::resolve(&state, &req, &mut jar).await?;
+    let mode = verify::resolve(&state, &req, &mut jar, verify::Gate::None).await?;
     let code = otp::generate(tf.otp_digits);
     verifications::create(
         &state.db.conn,
@@ -312,7 +332,7 @@ pub async fn send_otp(state: web::Data<AppState>, req: AuthRequest) -> ApiResult
 pub async fn verify_otp(state: web::Data<AppState>, req: AuthRequest) -> ApiResult<Reply> {
     validate(&req, &schemas::TWO_FACTOR_VERIFY_OTP)?;
     let mut jar = CookieJar::new();
-    let mode = verify::resolve(&state, &req, &mut jar).await?;
+    let mode = verify::resolve(&state, &req, &mut jar, verify::Gate::None).await?;
     let user = mode.user().clone();
     let factor = if mode.is_sign_in() {
         let f = mode.factor(&state).await?;
@@ -417,7 +437,15 @@ pub async fn generate_backup_codes(
 pub async fn verify_backup_code(state: web::Data<AppState>, req: AuthRequest) -> ApiResult<Reply> {
     validate(&req, &schemas::TWO_FACTOR_VERIFY_BACKUP_CODE)?;
     let mut jar = CookieJar::new();
-    let mode = verify::resolve(&state, &req, &mut jar).await?;
+    let mode = verify::resolve(
+        &state,
+        &req,
+        &mut jar,
+        verify::Gate::Attempt {
+            require_verified: false,
+        },
+    )
+    .await?;
     let user_id = mode.user().id.clone();
     let factor = mode
         .factor(&state)

@@ -10,17 +10,21 @@ use portcullis_protocol::{
     model::TokenUserResponse,
     trust_device as trust_value,
 };
-use sea_orm::ConnectionTrait;
+use sea_orm::{ConnectionTrait, DbBackend, DbErr};
 use time::Duration;
 
 use crate::{
     auth::tokens::random_from,
-    error::{ApiError, ApiResult},
+    error::{ApiError, ApiResult, db_unavailable},
     http::{AuthRequest, CookieJar, Reply},
     output,
     session::{self, Current, Lookup},
     state::AppState,
-    store::{self, two_factor as factors, users, verifications},
+    store::{
+        self,
+        challenges::{self, AttemptGate, Completion, Counter, TotpCompletion},
+        two_factor as factors, users, verifications,
+    },
 };
 
 /// Better Auth's generateRandomString alphabet (better-auth: dist/crypto/random.mjs).
@@ -41,6 +45,19 @@ pub struct Challenge {
     pub expires_at: time::OffsetDateTime,
     /// The user's `twoFactor` row, read together with the challenge.
     pub factor: Option<two_factor::Model>,
+    /// The attempt counter, if the read already took it ([`Gate::Attempt`] on PostgreSQL).
+    pub counter: Counter,
+}
+
+/// What the route will do with the challenge's attempt counter, so that on PostgreSQL the read
+/// can take it in the same statement (store::challenges::find_taking_attempt).
+#[derive(Clone, Copy)]
+pub enum Gate {
+    /// No attempt counted (send-otp, verify-otp: the OTP row counts its own attempts).
+    None,
+    /// The route takes the counter after the lockout check (verify-totp, verify-backup-code);
+    /// verify-totp first refuses an unverified factor.
+    Attempt { require_verified: bool },
 }
 
 impl Mode {
@@ -78,7 +95,12 @@ fn invalid_cookie() -> ApiError {
 
 /// verifyTwoFactor: an authoritative session wins; otherwise the challenge named by the signed
 /// `two_factor` cookie, which must exist, be unexpired, and name an existing user.
-pub async fn resolve(state: &AppState, req: &AuthRequest, jar: &mut CookieJar) -> ApiResult<Mode> {
+pub async fn resolve(
+    state: &AppState,
+    req: &AuthRequest,
+    jar: &mut CookieJar,
+    gate: Gate,
+) -> ApiResult<Mode> {
     match session::get_session(state, req, Lookup::default()).await {
         Ok((Some(current), cookies)) => {
             jar.extend(cookies);
@@ -95,16 +117,37 @@ pub async fn resolve(state: &AppState, req: &AuthRequest, jar: &mut CookieJar) -
         .cookies
         .read_signed(&req.cookies, &names.two_factor)
         .ok_or_else(invalid_cookie)?;
-    let row = factors::find_challenge(&state.db.conn, &id)
-        .await?
-        .filter(|r| r.verification.expires_at.0 > store::now())
+    let now = store::now();
+    let conn = &state.db.conn;
+    let found = match gate {
+        Gate::Attempt { require_verified } if state.db.backend() == DbBackend::Postgres => {
+            let counter = attempts_identifier(&id);
+            let gate = AttemptGate {
+                counter: &counter,
+                require_verified,
+                now,
+            };
+            challenges::find_taking_attempt(conn, &id, &gate).await?
+        }
+        _ => challenges::find(conn, &id)
+            .await?
+            .map(|row| (row, Counter::Untouched)),
+    };
+    let (row, counter) = found
+        .filter(|(r, _)| r.verification.expires_at.0 > now)
         .ok_or_else(invalid_cookie)?;
     Ok(Mode::Challenge(Box::new(Challenge {
         id,
         user: row.user,
         expires_at: row.verification.expires_at.0,
         factor: row.factor,
+        counter,
     })))
+}
+
+/// The challenge's attempt counter: `2fa-attempts-<challenge id>`.
+fn attempts_identifier(challenge_id: &str) -> String {
+    format!("2fa-attempts-{challenge_id}")
 }
 
 /// A started attempt on a challenge; the caller records its result.
@@ -136,15 +179,19 @@ impl Attempt {
     }
 }
 
-/// beginAttempt: takes the challenge's `2fa-attempts-…` counter; at the limit the challenge is
-/// revoked and the cookie expired (400 TOO_MANY_ATTEMPTS_REQUEST_NEW_CODE).
+/// beginAttempt: takes the challenge's `2fa-attempts-…` counter (unless the read took it); at the
+/// limit the challenge is revoked and the cookie expired (400 TOO_MANY_ATTEMPTS_REQUEST_NEW_CODE).
 pub async fn begin_attempt(state: &AppState, challenge: &Challenge) -> ApiResult<Attempt> {
-    let identifier = format!("2fa-attempts-{}", challenge.id);
-    let consumed = verifications::consume(&state.db.conn, &identifier)
-        .await?
-        .ok_or_else(invalid_cookie)?;
+    let identifier = attempts_identifier(&challenge.id);
+    let value = match &challenge.counter {
+        Counter::Taken(value) => value.clone(),
+        Counter::Untouched => verifications::consume(&state.db.conn, &identifier)
+            .await?
+            .map(|row| row.value),
+    }
+    .ok_or_else(invalid_cookie)?;
     let allowed = state.config.two_factor.challenge_attempts;
-    let count = consumed.value.parse::<u32>().unwrap_or(allowed);
+    let count = value.parse::<u32>().unwrap_or(allowed);
     if count >= allowed {
         verifications::consume(&state.db.conn, &challenge.id).await?;
         return Err(
@@ -255,16 +302,51 @@ pub async fn complete(
         })
         .cookies(jar)),
         Mode::Challenge(ch) => {
-            let consumed = verifications::consume(c, &ch.id).await?;
-            if consumed.is_none_or(|row| row.value != ch.user.id) {
+            let new_session = session::prepare(state, req, &ch.user.id, dont_remember(state, req));
+            let done = completion(ch, &new_session);
+            if !challenges::insert_session_consuming(c, &done)
+                .await
+                .map_err(failed_to_create_session)?
+            {
                 return Err(challenge_gone(state, jar));
             }
-            let new_session =
-                session::create(state, c, req, &ch.user.id, dont_remember(state, req))
-                    .await
-                    .map_err(|_| failed_to_create_session())?;
             finish_challenge(state, c, req, ch, new_session, jar).await
         }
+    }
+}
+
+/// PostgreSQL, a sign-in challenge completed by a verified TOTP step (no trustDevice): the step
+/// claimed, the challenge consumed and the session inserted in one statement
+/// (store::challenges::complete_with_totp), where [`complete`] needs a transaction. None when the
+/// step was used before (an invalid code).
+pub async fn complete_with_totp(
+    state: &AppState,
+    req: &AuthRequest,
+    ch: &Challenge,
+    factor_id: &str,
+    step: i64,
+    jar: CookieJar,
+) -> ApiResult<Option<Reply>> {
+    let new_session = session::prepare(state, req, &ch.user.id, dont_remember(state, req));
+    let done = completion(ch, &new_session);
+    let conn = &state.db.conn;
+    match challenges::complete_with_totp(conn, factor_id, step, &done)
+        .await
+        .map_err(failed_to_create_session)?
+    {
+        TotpCompletion::Completed => Ok(Some(
+            finish_challenge(state, conn, req, ch, new_session, jar).await?,
+        )),
+        TotpCompletion::StepUsed => Ok(None),
+        TotpCompletion::ChallengeGone => Err(challenge_gone(state, jar)),
+    }
+}
+
+fn completion<'a>(ch: &'a Challenge, new_session: &'a session_row::Model) -> Completion<'a> {
+    Completion {
+        challenge: &ch.id,
+        user_id: &ch.user.id,
+        session: session::as_new(new_session),
     }
 }
 
@@ -308,7 +390,13 @@ async fn finish_challenge(
     .cookies(jar))
 }
 
-fn failed_to_create_session() -> ApiError {
+/// A session that could not be written: 503 while the database is unreachable, otherwise 500
+/// FAILED_TO_CREATE_SESSION (upstream's answer when createSession fails), the cause logged.
+fn failed_to_create_session(e: DbErr) -> ApiError {
+    if db_unavailable(&e) {
+        return ApiError::Db(e);
+    }
+    tracing::error!(error = %e, "could not create the session");
     ApiError::body(
         StatusCode::INTERNAL_SERVER_ERROR,
         ErrorBody::with_message(ErrorCode::FailedToCreateSession, "failed to create session"),
