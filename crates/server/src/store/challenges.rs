@@ -194,6 +194,11 @@ pub enum TotpCompletion {
 /// inserts the session (only if the step was claimed). One statement is atomic: a fault anywhere
 /// leaves the step unclaimed and the challenge pending, and a challenge lost to a concurrent
 /// request leaves the step unclaimed, as the transaction on the other backends does.
+///
+/// PostgreSQL runs data-modifying CTEs in no set order; here each depends on the one before
+/// through `EXISTS (SELECT 1 FROM …)`, which the planner evaluates once before the sub-statement
+/// reads a row, so the `twoFactor` lock is taken before the challenge's
+/// (tests/concurrency.rs, postgres::totp_completion_locks_factor_before_challenge).
 pub async fn complete_with_totp(
     c: &impl ConnectionTrait,
     factor_id: &str,
@@ -220,15 +225,14 @@ pub async fn complete_with_totp(
 )
 SELECT (SELECT count(*) FROM locked) AS "step_free", (SELECT count(*) FROM created) AS "created""#
     );
-    let mut values: Vec<Value> = vec![
+    let values = vec![
         factor_id.into(),
         step.into(),
         done.challenge.into(),
         done.user_id.into(),
         ts(DbBackend::Postgres, done.session.now),
     ];
-    values.extend(sessions::insert_values(DbBackend::Postgres, &done.session));
-    let stmt = Statement::from_sql_and_values(DbBackend::Postgres, sql, values);
+    let stmt = with_session_values(sql, values, &done.session);
     let row = c
         .query_one_raw(stmt)
         .await?
@@ -240,6 +244,13 @@ SELECT (SELECT count(*) FROM locked) AS "step_free", (SELECT count(*) FROM creat
         (0, _) => TotpCompletion::StepUsed,
         _ => TotpCompletion::ChallengeGone,
     })
+}
+
+/// A PostgreSQL statement binding `leading`, then the new session row's values (placeholders from
+/// [`session_insert`]).
+fn with_session_values(sql: String, mut leading: Vec<Value>, s: &NewSession<'_>) -> Statement {
+    leading.extend(sessions::insert_values(DbBackend::Postgres, s));
+    Statement::from_sql_and_values(DbBackend::Postgres, sql, leading)
 }
 
 /// `"col", …` and `$first, …` for an `INSERT INTO "session"` of [`sessions::insert_values`].
@@ -278,12 +289,11 @@ pub async fn insert_session_consuming(
 INSERT INTO "session" ({columns}) SELECT {session_values} WHERE EXISTS (SELECT 1 FROM taken)
 RETURNING "id""#
     );
-    let mut values: Vec<Value> = vec![
+    let values = vec![
         done.challenge.into(),
         done.user_id.into(),
         ts(DbBackend::Postgres, done.session.now),
     ];
-    values.extend(sessions::insert_values(DbBackend::Postgres, &done.session));
-    let stmt = Statement::from_sql_and_values(DbBackend::Postgres, sql, values);
+    let stmt = with_session_values(sql, values, &done.session);
     Ok(c.query_one_raw(stmt).await?.is_some())
 }
