@@ -403,6 +403,19 @@ pub(crate) async fn challenge(t: &Tf, email: &str, methods: &[&str]) -> TestClie
     c
 }
 
+/// The challenge still has all five attempts: four wrong codes are refused as wrong (not as
+/// too many), then the next step's code signs in.
+pub(crate) async fn assert_all_attempts_left(c: &mut TestClient, tu: &TotpUser) {
+    let wrong = tu.auth.wrong_code();
+    for _ in 0..4 {
+        verify_totp(c, &wrong)
+            .await
+            .assert_error(401, "INVALID_CODE", "Invalid code");
+    }
+    let res = verify_totp(c, &tu.auth.code(tu.t0 + 1)).await;
+    assert_eq!(res.status, 200, "{}", res.text);
+}
+
 pub(crate) async fn verify_totp(c: &mut TestClient, code: &str) -> Res {
     c.post("/two-factor/verify-totp", json!({"code": code}))
         .await

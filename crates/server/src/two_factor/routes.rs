@@ -216,15 +216,7 @@ pub async fn get_totp_uri(state: web::Data<AppState>, req: AuthRequest) -> ApiRe
 pub async fn verify_totp(state: web::Data<AppState>, req: AuthRequest) -> ApiResult<Reply> {
     validate(&req, &schemas::TWO_FACTOR_VERIFY_TOTP)?;
     let mut jar = CookieJar::new();
-    let mode = verify::resolve(
-        &state,
-        &req,
-        &mut jar,
-        verify::Gate::Attempt {
-            require_verified: true,
-        },
-    )
-    .await?;
+    let mode = verify::resolve(&state, &req, &mut jar, verify::Gate::TOTP).await?;
     let user_id = mode.user().id.clone();
     let factor = mode
         .factor(&state)
@@ -437,15 +429,7 @@ pub async fn generate_backup_codes(
 pub async fn verify_backup_code(state: web::Data<AppState>, req: AuthRequest) -> ApiResult<Reply> {
     validate(&req, &schemas::TWO_FACTOR_VERIFY_BACKUP_CODE)?;
     let mut jar = CookieJar::new();
-    let mode = verify::resolve(
-        &state,
-        &req,
-        &mut jar,
-        verify::Gate::Attempt {
-            require_verified: false,
-        },
-    )
-    .await?;
+    let mode = verify::resolve(&state, &req, &mut jar, verify::Gate::BACKUP_CODE).await?;
     let user_id = mode.user().id.clone();
     let factor = mode
         .factor(&state)

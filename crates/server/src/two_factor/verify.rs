@@ -60,6 +60,15 @@ pub enum Gate {
     Attempt { require_verified: bool },
 }
 
+impl Gate {
+    pub const TOTP: Gate = Gate::Attempt {
+        require_verified: true,
+    };
+    pub const BACKUP_CODE: Gate = Gate::Attempt {
+        require_verified: false,
+    };
+}
+
 impl Mode {
     pub fn user(&self) -> &user::Model {
         match self {
