@@ -19,6 +19,7 @@ use std::time::Duration;
 
 use common::{Backend, TestServer, webhook::OtpWebhook};
 use portcullis_entity::{session, two_factor, two_factor_backup_code as code, verification};
+use portcullis_server::auth::tokens::generate_id;
 use portcullis_server::store::{
     self,
     backup_codes::replace_all,
@@ -209,10 +210,7 @@ async fn complete_totp(
     step: i64,
 ) -> TotpCompletion {
     let now = store::now();
-    let (id, token) = (
-        format!("s-{step}-{}", now.unix_timestamp()),
-        format!("t-{step}"),
-    );
+    let (id, token) = (generate_id(), generate_id());
     let done = Completion {
         challenge,
         user_id,

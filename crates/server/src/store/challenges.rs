@@ -11,8 +11,12 @@
 //! - [`complete_with_totp`]: the TOTP step claimed, the challenge consumed, the session inserted;
 //! - [`insert_session_consuming`]: the challenge consumed and the session inserted.
 //!
+//! Their SQL text is fixed, so each is built once (a `LazyLock`), not per request.
+//!
 //! Lock order, the same on every path that completes a challenge: the user's `twoFactor` row
 //! first, then the challenge row (then the session insert's key-share lock on the user).
+
+use std::sync::LazyLock;
 
 use portcullis_entity::{two_factor, user, verification};
 use sea_orm::{
@@ -126,12 +130,37 @@ pub async fn find_taking_attempt(
     identifier: &str,
     gate: &AttemptGate<'_>,
 ) -> Result<Option<(ChallengeRow, Counter)>, DbErr> {
-    let verified = if gate.require_verified {
+    static SQL: LazyLock<[String; 2]> = LazyLock::new(|| {
+        [
+            find_taking_attempt_sql(false),
+            find_taking_attempt_sql(true),
+        ]
+    });
+    let sql = &SQL[usize::from(gate.require_verified)];
+    let values = [
+        identifier.into(),
+        gate.counter.into(),
+        ts(DbBackend::Postgres, gate.now),
+    ];
+    let stmt = Statement::from_sql_and_values(DbBackend::Postgres, sql.as_str(), values);
+    let Some(row) = c.query_one_raw(stmt).await? else {
+        return Ok(None);
+    };
+    let counter = match row.try_get::<Option<bool>>("", "gate_open")? {
+        Some(true) => Counter::Taken(row.try_get("", "counter")?),
+        _ => Counter::Untouched,
+    };
+    Ok(Some((challenge_row(&row)?, counter)))
+}
+
+/// The SQL of [`find_taking_attempt`] (its text depends only on `require_verified`).
+fn find_taking_attempt_sql(require_verified: bool) -> String {
+    let verified = if require_verified {
         r#" AND "f_verified" IS NOT FALSE"#
     } else {
         ""
     };
-    let sql = format!(
+    format!(
         r#"WITH ch AS (
   SELECT {v}, {u}, {f}
   FROM "verification" v
@@ -153,21 +182,7 @@ FROM ch"#,
         v = prefixed_sql::<verification::Entity>("v", "v_"),
         u = prefixed_sql::<user::Entity>("u", "u_"),
         f = prefixed_sql::<two_factor::Entity>("f", "f_"),
-    );
-    let values = [
-        identifier.into(),
-        gate.counter.into(),
-        ts(DbBackend::Postgres, gate.now),
-    ];
-    let stmt = Statement::from_sql_and_values(DbBackend::Postgres, sql, values);
-    let Some(row) = c.query_one_raw(stmt).await? else {
-        return Ok(None);
-    };
-    let counter = match row.try_get::<Option<bool>>("", "gate_open")? {
-        Some(true) => Counter::Taken(row.try_get("", "counter")?),
-        _ => Counter::Untouched,
-    };
-    Ok(Some((challenge_row(&row)?, counter)))
+    )
 }
 
 /// The challenge being completed and the session that replaces it.
@@ -205,9 +220,10 @@ pub async fn complete_with_totp(
     step: i64,
     done: &Completion<'_>,
 ) -> Result<TotpCompletion, DbErr> {
-    let (columns, session_values) = session_insert(6);
-    let sql = format!(
-        r#"WITH locked AS (
+    static SQL: LazyLock<String> = LazyLock::new(|| {
+        let (columns, session_values) = session_insert(6);
+        format!(
+            r#"WITH locked AS (
   SELECT "id" FROM "twoFactor"
   WHERE "id" = $1 AND ("lastUsedStep" IS NULL OR "lastUsedStep" < $2)
   FOR UPDATE
@@ -224,7 +240,8 @@ pub async fn complete_with_totp(
   RETURNING "id"
 )
 SELECT (SELECT count(*) FROM locked) AS "step_free", (SELECT count(*) FROM created) AS "created""#
-    );
+        )
+    });
     let values = vec![
         factor_id.into(),
         step.into(),
@@ -232,7 +249,7 @@ SELECT (SELECT count(*) FROM locked) AS "step_free", (SELECT count(*) FROM creat
         done.user_id.into(),
         ts(DbBackend::Postgres, done.session.now),
     ];
-    let stmt = with_session_values(sql, values, &done.session);
+    let stmt = with_session_values(&SQL, values, &done.session);
     let row = c
         .query_one_raw(stmt)
         .await?
@@ -248,7 +265,7 @@ SELECT (SELECT count(*) FROM locked) AS "step_free", (SELECT count(*) FROM creat
 
 /// A PostgreSQL statement binding `leading`, then the new session row's values (placeholders from
 /// [`session_insert`]).
-fn with_session_values(sql: String, mut leading: Vec<Value>, s: &NewSession<'_>) -> Statement {
+fn with_session_values(sql: &str, mut leading: Vec<Value>, s: &NewSession<'_>) -> Statement {
     leading.extend(sessions::insert_values(DbBackend::Postgres, s));
     Statement::from_sql_and_values(DbBackend::Postgres, sql, leading)
 }
@@ -280,20 +297,22 @@ pub async fn insert_session_consuming(
         sessions::insert(c, &done.session).await?;
         return Ok(true);
     }
-    let (columns, session_values) = session_insert(4);
-    let sql = format!(
-        r#"WITH taken AS (
+    static SQL: LazyLock<String> = LazyLock::new(|| {
+        let (columns, session_values) = session_insert(4);
+        format!(
+            r#"WITH taken AS (
   DELETE FROM "verification" WHERE "identifier" = $1 AND "value" = $2 AND "expiresAt" >= $3
   RETURNING "id"
 )
 INSERT INTO "session" ({columns}) SELECT {session_values} WHERE EXISTS (SELECT 1 FROM taken)
 RETURNING "id""#
-    );
+        )
+    });
     let values = vec![
         done.challenge.into(),
         done.user_id.into(),
         ts(DbBackend::Postgres, done.session.now),
     ];
-    let stmt = with_session_values(sql, values, &done.session);
+    let stmt = with_session_values(&SQL, values, &done.session);
     Ok(c.query_one_raw(stmt).await?.is_some())
 }
